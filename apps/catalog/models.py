@@ -1,0 +1,176 @@
+"""Plans, providers, model routes and the price book. All in the public schema."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.catalog import crypto
+
+MONEY = {"max_digits": 20, "decimal_places": 8}
+
+
+class ProviderKind(models.TextChoices):
+    OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic"
+    GEMINI = "gemini", "Google Gemini"
+    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible (Ollama, vLLM, Groq, Mistral, …)"
+    MOCK = "mock", "Mock (demo and test provider, answers without any upstream)"
+
+
+class Provider(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=32, choices=ProviderKind.choices)
+    base_url = models.URLField(blank=True, help_text="Empty for the mock provider.")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of an environment variable holding the key."
+    )
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    timeout_seconds = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("120"))
+    connect_timeout_seconds = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("10")
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_api_key(self, plaintext: str) -> None:
+        self.api_key_encrypted = crypto.encrypt(plaintext)
+
+    def get_api_key(self) -> str:
+        """The credential: the named environment variable wins over the stored one."""
+        if self.api_key_env and os.environ.get(self.api_key_env):
+            return os.environ[self.api_key_env]
+        return crypto.decrypt(self.api_key_encrypted)
+
+    @property
+    def has_credential(self) -> bool:
+        return bool(self.api_key_encrypted or (self.api_key_env and os.environ.get(self.api_key_env)))
+
+
+class ModelRoute(models.Model):
+    """The public model name a client sends, routed to an ordered list of targets."""
+
+    class Mode(models.TextChoices):
+        CHAT = "chat", "Chat"
+        EMBEDDING = "embedding", "Embedding"
+
+    public_name = models.CharField(max_length=200, unique=True)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.CHAT)
+    description = models.CharField(max_length=300, blank=True)
+    max_output_tokens = models.PositiveIntegerField(
+        default=4096, help_text="The model's output cap; the worst case a request may cost."
+    )
+    context_window = models.PositiveIntegerField(default=128_000)
+    retries = models.PositiveSmallIntegerField(
+        default=1, help_text="Retries per target before falling back to the next one."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("public_name",)
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    def current_price(self, at: timezone.datetime | None = None) -> ModelPrice | None:
+        return ModelPrice.objects.effective(self, at)
+
+
+class RouteTarget(models.Model):
+    route = models.ForeignKey(ModelRoute, on_delete=models.CASCADE, related_name="targets")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="targets")
+    upstream_model = models.CharField(max_length=200)
+    priority = models.PositiveSmallIntegerField(default=0, help_text="Lower goes first.")
+    timeout_seconds = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Overrides the provider's."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("route", "priority", "id")
+
+    def __str__(self) -> str:
+        return f"{self.route} → {self.provider}:{self.upstream_model}"
+
+
+class ModelPriceQuerySet(models.QuerySet["ModelPrice"]):
+    def effective(self, route: ModelRoute, at: timezone.datetime | None = None) -> ModelPrice | None:
+        at = at or timezone.now()
+        return (
+            self.filter(route=route, effective_from__lte=at)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+            .order_by("-effective_from")
+            .first()
+        )
+
+
+class ModelPrice(models.Model):
+    """What a public model costs per 1M tokens, before a plan's markup. Never a silent $0:
+    a route without a current price is not served to a budgeted tenant."""
+
+    route = models.ForeignKey(ModelRoute, on_delete=models.CASCADE, related_name="prices")
+    input_per_mtok = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    output_per_mtok = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    cached_input_per_mtok = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    cache_write_per_mtok = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    effective_from = models.DateTimeField(default=timezone.now)
+    effective_to = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ModelPriceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("route", "-effective_from")
+
+    def __str__(self) -> str:
+        return f"{self.route}: in {self.input_per_mtok} / out {self.output_per_mtok} per 1M"
+
+    def clean(self) -> None:
+        if self.effective_to and self.effective_to <= self.effective_from:
+            raise ValidationError({"effective_to": "Must be after effective_from."})
+
+
+class Product(models.Model):
+    """A plan a tenant subscribes to."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    monthly_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, default="usd")
+    monthly_budget = models.DecimalField(
+        **MONEY, default=Decimal("0"), help_text="Usage the plan includes each month (USD)."
+    )
+    markup_percent = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("0"), help_text="Added to model prices."
+    )
+    rpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Requests/minute.")
+    tpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Tokens/minute.")
+    allowed_models = models.ManyToManyField(ModelRoute, blank=True, related_name="products")
+    stripe_price_id = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("sort_order", "monthly_price")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def markup_factor(self) -> Decimal:
+        return Decimal(1) + self.markup_percent / Decimal(100)

@@ -1,0 +1,101 @@
+"""Creating and changing tenants. Everything else creates tenants through `create_tenant`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.text import slugify
+from django_tenants.utils import schema_exists
+
+from apps.tenants.models import Domain, Membership, Tenant
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.catalog.models import Product
+
+TEMPLATE_SLUG = "template"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
+RESERVED_SLUGS = {"public", "template", "www", "admin", "api", "static", "v1", "staff"}
+
+
+class TenantError(ValueError):
+    pass
+
+
+def schema_name_for(slug: str) -> str:
+    return "t_" + slug.replace("-", "_")
+
+
+def tenant_domain_for(slug: str) -> str:
+    return f"{slug}.{settings.TENANT_DOMAIN_SUFFIX}"
+
+
+def ensure_template_tenant() -> Tenant:
+    """The template schema new tenants are cloned from; migrate_schemas keeps it current.
+
+    Built once by running the tenant migrations (slow, ~seconds); everything after clones it.
+    """
+    template, _ = Tenant.objects.get_or_create(
+        schema_name=settings.TENANT_BASE_SCHEMA,
+        defaults={"name": "Tenant template", "slug": TEMPLATE_SLUG, "kind": Tenant.Kind.TEMPLATE},
+    )
+    if not schema_exists(template.schema_name):
+        # No base schema exists yet, so create_schema runs the tenant migrations.
+        template.create_schema(check_if_exists=True, verbosity=0)
+    return template
+
+
+def ensure_public_tenant(domains: list[str]) -> Tenant:
+    public, _ = Tenant.objects.get_or_create(
+        schema_name=settings.PUBLIC_SCHEMA_NAME,
+        defaults={"name": "CloudFreedom", "slug": "public", "kind": Tenant.Kind.PLATFORM},
+    )
+    for i, name in enumerate(domains):
+        Domain.objects.get_or_create(domain=name, defaults={"tenant": public, "is_primary": i == 0})
+    return public
+
+
+def create_tenant(
+    *,
+    name: str,
+    slug: str | None = None,
+    product: Product | None = None,
+    owner: User | None = None,
+    domain: str | None = None,
+) -> Tenant:
+    """Create a customer tenant: row, schema (cloned from the template), domain, owner.
+
+    All or nothing: a failure leaves no row, no schema and no domain behind.
+    """
+    slug = (slug or slugify(name))[:50].strip("-")
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise TenantError(f"'{slug}' is not a valid tenant slug (3-50 of a-z, 0-9, '-').")
+    if Tenant.objects.filter(slug=slug).exists():
+        raise TenantError(f"A tenant with slug '{slug}' already exists.")
+    if not schema_exists(settings.TENANT_BASE_SCHEMA):
+        ensure_template_tenant()
+    with transaction.atomic():
+        tenant = Tenant.objects.create(
+            name=name, slug=slug, schema_name=schema_name_for(slug), product=product
+        )
+        # DDL is transactional in PostgreSQL: if anything below fails, the schema goes too.
+        tenant.create_schema(check_if_exists=False, verbosity=0)
+        Domain.objects.create(domain=domain or tenant_domain_for(slug), tenant=tenant, is_primary=True)
+        if owner is not None:
+            Membership.objects.create(user=owner, tenant=tenant, role=Membership.Role.OWNER)
+        from apps.tenants.signals import tenant_created
+
+        tenant_created.send(sender=Tenant, tenant=tenant)
+    connection.set_schema_to_public()
+    return tenant
+
+
+def set_status(tenant: Tenant, status: str) -> Tenant:
+    if status not in Tenant.Status.values:
+        raise TenantError(f"Unknown status '{status}'.")
+    tenant.status = status
+    tenant.save(update_fields=["status"])
+    return tenant
