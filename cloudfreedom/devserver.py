@@ -80,6 +80,19 @@ def find_redis() -> str | None:
         return None
 
 
+def process_commands(env: dict[str, str], bin_dir: Path, data: Path) -> dict[str, list[str]]:
+    """web, worker and beat: the same commands as the Makefile's targets (a test checks)."""
+    return {
+        "web": [str(bin_dir / "uvicorn"), "cloudfreedom.asgi:application", "--host", "127.0.0.1",
+                "--port", env.get("PORT", "8000"), "--loop", "uvloop", "--http", "httptools",
+                "--lifespan", "off"],
+        "worker": [str(bin_dir / "celery"), "-A", "cloudfreedom", "worker", "--loglevel", "INFO",
+                   "--concurrency", "2"],
+        "beat": [str(bin_dir / "celery"), "-A", "cloudfreedom", "beat", "--loglevel", "INFO",
+                 "--schedule", str(data / "celerybeat-schedule")],
+    }
+
+
 def main() -> None:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "cloudfreedom.settings.local")
@@ -106,15 +119,7 @@ def main() -> None:
     manage("seed_demo")
     manage("collectstatic", "--noinput", "-v", "0")
 
-    commands = {
-        "web": [str(bin_dir / "uvicorn"), "cloudfreedom.asgi:application", "--host", "127.0.0.1",
-                "--port", env.get("PORT", "8000"), "--loop", "uvloop", "--http", "httptools",
-                "--lifespan", "off"],
-        "worker": [str(bin_dir / "celery"), "-A", "cloudfreedom", "worker", "--loglevel", "INFO",
-                   "--concurrency", "2"],
-        "beat": [str(bin_dir / "celery"), "-A", "cloudfreedom", "beat", "--loglevel", "INFO",
-                 "--schedule", str(DATA / "celerybeat-schedule")],
-    }
+    commands = process_commands(env, bin_dir, DATA)
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
     say(f"serving on http://127.0.0.1:{env.get('PORT', '8000')}/ (Ctrl-C stops web, worker and beat)")
 

@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
-from django.conf import settings
 
 from tests.support import factories
 
@@ -19,14 +16,6 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
     with django_db_blocker.unblock():
         bootstrap()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _clean_test_redis() -> Iterator[None]:
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
-    yield
-    client.close()
 
 
 @pytest.fixture

@@ -1,0 +1,190 @@
+"""Adapter for the Gemini API (generativelanguage; `base_url` is the host root).
+
+Streams use `alt=sse`; Gemini has no end sentinel and simply closes the connection, so a
+stream that closes before any `finishReason` arrived counts as cut.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+from apps.gateway.providers.base import (
+    ChatResult,
+    EmbeddingResult,
+    UpstreamError,
+    UpstreamTarget,
+    Usage,
+)
+from apps.gateway.providers.errors import stream_error_from_body
+from apps.gateway.providers.sse import SSEEvent
+from apps.gateway.providers.tokens import (
+    estimate_completion_tokens,
+    estimate_embedding_tokens,
+    estimate_prompt_tokens,
+)
+from apps.gateway.providers.transport import (
+    SSEChatStream,
+    json_headers,
+    open_stream,
+    post_json,
+    usage_from_openai,
+)
+from apps.gateway.translate.common import TranslationError
+from apps.gateway.translate.gemini import (
+    GeminiToOpenAIStream,
+    gemini_to_openai_embeddings,
+    gemini_to_openai_response,
+    openai_to_gemini_embed_request,
+    openai_to_gemini_request,
+)
+
+API_PREFIX = "/v1beta/models/"
+
+
+def _model_url(target: UpstreamTarget, method: str) -> str:
+    model = quote(target.upstream_model.removeprefix("models/"), safe="-._~")
+    return f"{target.base_url}{API_PREFIX}{model}:{method}"
+
+
+def _client_error(exc: TranslationError) -> UpstreamError:
+    return UpstreamError(str(exc), status=400, kind="client")
+
+
+class GeminiStream(SSEChatStream):
+    provider = "gemini"
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: dict[str, Any],
+        translator: GeminiToOpenAIStream,
+    ) -> None:
+        super().__init__(response, request)
+        self._tr = translator
+
+    def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
+        if not event.data:
+            return ()
+        try:
+            fragment = orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                "upstream gemini sent a malformed stream fragment",
+                kind="upstream_error",
+                retryable=False,
+            ) from None
+        if not isinstance(fragment, dict):
+            return ()
+        if fragment.get("error"):
+            raise stream_error_from_body(fragment, self.provider)
+        tr = self._tr
+        chunks = tr.feed(fragment)
+        self._completion_bytes = tr.output_bytes
+        meta = fragment.get("usageMetadata")
+        if meta:
+            usage = usage_from_openai(tr.openai_usage or {}, reported=tr.done)
+            if tr.done:
+                self.usage = usage
+            elif meta.get("promptTokenCount"):
+                self._prompt_hint = usage.prompt_tokens
+                self._cached_hint = usage.cached_tokens
+        if tr.done:
+            self._done = True
+        return chunks
+
+    def _on_eof(self) -> Iterable[dict[str, Any]]:
+        if not self._done:
+            raise self._cut("upstream stream closed before a finishReason")
+        return self._tr.finish()
+
+
+class GeminiAdapter:
+    kind = "gemini"
+
+    def _headers(self, target: UpstreamTarget) -> dict[str, str]:
+        return json_headers(target, {"x-goog-api-key": target.api_key})
+
+    async def chat(
+        self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]
+    ) -> ChatResult:
+        try:
+            body = openai_to_gemini_request(request)
+        except TranslationError as exc:
+            raise _client_error(exc) from None
+        response = await post_json(
+            session,
+            _model_url(target, "generateContent"),
+            self._headers(target),
+            orjson.dumps(body),
+            target,
+            self.kind,
+        )
+        if not isinstance(response, dict):
+            raise UpstreamError(
+                "upstream gemini sent an unexpected response",
+                kind="upstream_error",
+                retryable=True,
+            )
+        result = gemini_to_openai_response(
+            response, model=target.upstream_model, created=int(time.time())
+        )
+        if response.get("usageMetadata"):
+            usage = usage_from_openai(result["usage"])
+        else:
+            usage = Usage(
+                prompt_tokens=estimate_prompt_tokens(request),
+                completion_tokens=estimate_completion_tokens(result),
+                reported=False,
+            )
+        return ChatResult(response=result, usage=usage)
+
+    async def chat_stream(
+        self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]
+    ) -> GeminiStream:
+        try:
+            body = openai_to_gemini_request(request)
+        except TranslationError as exc:
+            raise _client_error(exc) from None
+        resp = await open_stream(
+            session,
+            _model_url(target, "streamGenerateContent") + "?alt=sse",
+            self._headers(target),
+            orjson.dumps(body),
+            target,
+            self.kind,
+        )
+        return GeminiStream(resp, request, GeminiToOpenAIStream(model=target.upstream_model))
+
+    async def embeddings(
+        self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]
+    ) -> EmbeddingResult:
+        try:
+            body = openai_to_gemini_embed_request(request, model=target.upstream_model)
+        except TranslationError as exc:
+            raise _client_error(exc) from None
+        response = await post_json(
+            session,
+            _model_url(target, "batchEmbedContents"),
+            self._headers(target),
+            orjson.dumps(body),
+            target,
+            self.kind,
+        )
+        if not isinstance(response, dict):
+            raise UpstreamError(
+                "upstream gemini sent an unexpected response",
+                kind="upstream_error",
+                retryable=True,
+            )
+        # Gemini reports no token counts for embeddings, so they are always estimated.
+        tokens = estimate_embedding_tokens(request.get("input"))
+        result = gemini_to_openai_embeddings(
+            response, model=target.upstream_model, prompt_tokens=tokens
+        )
+        return EmbeddingResult(response=result, usage=Usage(prompt_tokens=tokens, reported=False))
