@@ -53,8 +53,13 @@ def time_migrate(runs: int) -> list[float]:
                 cur.execute(f'CREATE SCHEMA "{tenant.schema_name}"')
             from django.core.management import call_command
 
-            call_command("migrate_schemas", tenant=True, schema_name=tenant.schema_name,
-                         interactive=False, verbosity=0)
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=tenant.schema_name,
+                interactive=False,
+                verbosity=0,
+            )
             times.append(time.perf_counter() - start)
         finally:
             connection.set_schema_to_public()
@@ -70,12 +75,17 @@ def main() -> None:
     bootstrap()
     assert schema_exists("tenant_template")
     clone = time_clone(args.runs)
-    print(f"create_tenant (clone of template), {args.runs} runs: median {statistics.median(clone):.3f} s, "
-          f"min {min(clone):.3f} s, max {max(clone):.3f} s")
+    print(
+        f"create_tenant (clone of template), {args.runs} runs: "
+        f"median {statistics.median(clone):.3f} s, "
+        f"min {min(clone):.3f} s, max {max(clone):.3f} s"
+    )
     if args.baseline_runs:
         migrate = time_migrate(args.baseline_runs)
-        print(f"baseline (run tenant migrations), {args.baseline_runs} runs: median "
-              f"{statistics.median(migrate):.3f} s")
+        print(
+            f"baseline (run tenant migrations), {args.baseline_runs} runs: median "
+            f"{statistics.median(migrate):.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,10 @@ def find_database() -> tuple[str, object | None]:
     url = os.environ.get("DATABASE_URL")
     if url:
         if not database_reachable(url):
-            sys.exit(f"DATABASE_URL is set but PostgreSQL does not answer there: {urlparse(url).hostname}")
+            sys.exit(
+                "DATABASE_URL is set but PostgreSQL does not answer at "
+                f"{urlparse(url).hostname}:{urlparse(url).port or 5432}"
+            )
         return url, None
     if database_reachable(DEFAULT_DB):
         say("using PostgreSQL at 127.0.0.1:5432")
@@ -59,7 +62,10 @@ def find_database() -> tuple[str, object | None]:
     server = pgserver.get_server(DATA / "postgres", cleanup_mode="stop")
     url = server.get_uri("cloudfreedom")
     database_reachable(url)
-    say(f"no PostgreSQL at 127.0.0.1:5432: started an embedded one (pgserver) in {DATA / 'postgres'}")
+    say(
+        f"no PostgreSQL at 127.0.0.1:5432: started an embedded one (pgserver) "
+        f"in {DATA / 'postgres'}"
+    )
     return url, server
 
 
@@ -83,13 +89,40 @@ def find_redis() -> str | None:
 def process_commands(env: dict[str, str], bin_dir: Path, data: Path) -> dict[str, list[str]]:
     """web, worker and beat: the same commands as the Makefile's targets (a test checks)."""
     return {
-        "web": [str(bin_dir / "uvicorn"), "cloudfreedom.asgi:application", "--host", "127.0.0.1",
-                "--port", env.get("PORT", "8000"), "--loop", "uvloop", "--http", "httptools",
-                "--lifespan", "off"],
-        "worker": [str(bin_dir / "celery"), "-A", "cloudfreedom", "worker", "--loglevel", "INFO",
-                   "--concurrency", "2"],
-        "beat": [str(bin_dir / "celery"), "-A", "cloudfreedom", "beat", "--loglevel", "INFO",
-                 "--schedule", str(data / "celerybeat-schedule")],
+        "web": [
+            str(bin_dir / "uvicorn"),
+            "cloudfreedom.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            env.get("PORT", "8000"),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--lifespan",
+            "off",
+        ],
+        "worker": [
+            str(bin_dir / "celery"),
+            "-A",
+            "cloudfreedom",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            str(bin_dir / "celery"),
+            "-A",
+            "cloudfreedom",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(data / "celerybeat-schedule"),
+        ],
     }
 
 
@@ -121,7 +154,10 @@ def main() -> None:
 
     commands = process_commands(env, bin_dir, DATA)
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
-    say(f"serving on http://127.0.0.1:{env.get('PORT', '8000')}/ (Ctrl-C stops web, worker and beat)")
+    say(
+        f"serving on http://127.0.0.1:{env.get('PORT', '8000')}/ "
+        "(Ctrl-C stops web, worker and beat)"
+    )
 
     def stop(*_: object) -> None:
         for proc in procs.values():

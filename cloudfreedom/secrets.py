@@ -12,7 +12,9 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECRETS_FILE = Path(os.environ.get("CLOUDFREEDOM_SECRETS_FILE", BASE_DIR / ".data" / "secrets.json"))
+SECRETS_FILE = Path(
+    os.environ.get("CLOUDFREEDOM_SECRETS_FILE", BASE_DIR / ".data" / "secrets.json")
+)
 
 
 def _load(path: Path) -> dict[str, str]:

@@ -56,7 +56,9 @@ class Provider(models.Model):
 
     @property
     def has_credential(self) -> bool:
-        return bool(self.api_key_encrypted or (self.api_key_env and os.environ.get(self.api_key_env)))
+        return bool(
+            self.api_key_encrypted or (self.api_key_env and os.environ.get(self.api_key_env))
+        )
 
 
 class ModelRoute(models.Model):
@@ -107,7 +109,9 @@ class RouteTarget(models.Model):
 
 
 class ModelPriceQuerySet(models.QuerySet["ModelPrice"]):
-    def effective(self, route: ModelRoute, at: timezone.datetime | None = None) -> ModelPrice | None:
+    def effective(
+        self, route: ModelRoute, at: timezone.datetime | None = None
+    ) -> ModelPrice | None:
         at = at or timezone.now()
         return (
             self.filter(route=route, effective_from__lte=at)

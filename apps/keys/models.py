@@ -34,7 +34,9 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     allowed_models = ArrayField(
-        models.CharField(max_length=200), default=list, blank=True,
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
         help_text="Public model names; empty means every model the plan allows.",
     )
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)

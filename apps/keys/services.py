@@ -39,7 +39,9 @@ class NewKey:
 
 
 def digest_of(secret: str) -> str:
-    return hmac.new(settings.API_KEY_HMAC_SECRET.encode(), secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.API_KEY_HMAC_SECRET.encode(), secret.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def split_key(secret: str) -> str | None:

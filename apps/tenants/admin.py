@@ -23,16 +23,16 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = (DomainInline, MembershipInline)
     actions = ("suspend", "activate")
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request) -> bool:
         # New tenants need a schema: created through services.create_tenant (staff pages/API).
         return False
 
     @admin.action(description="Suspend selected tenants")
-    def suspend(self, request, queryset) -> None:  # noqa: ANN001
+    def suspend(self, request, queryset) -> None:
         queryset.filter(kind=Tenant.Kind.CUSTOMER).update(status=Tenant.Status.SUSPENDED)
 
     @admin.action(description="Activate selected tenants")
-    def activate(self, request, queryset) -> None:  # noqa: ANN001
+    def activate(self, request, queryset) -> None:
         queryset.filter(kind=Tenant.Kind.CUSTOMER).update(status=Tenant.Status.ACTIVE)
 
 

@@ -83,7 +83,9 @@ def create_tenant(
         )
         # DDL is transactional in PostgreSQL: if anything below fails, the schema goes too.
         tenant.create_schema(check_if_exists=False, verbosity=0)
-        Domain.objects.create(domain=domain or tenant_domain_for(slug), tenant=tenant, is_primary=True)
+        Domain.objects.create(
+            domain=domain or tenant_domain_for(slug), tenant=tenant, is_primary=True
+        )
         if owner is not None:
             Membership.objects.create(user=owner, tenant=tenant, role=Membership.Role.OWNER)
         from apps.tenants.signals import tenant_created

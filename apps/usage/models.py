@@ -41,7 +41,8 @@ class UsageRecord(models.Model):
     cached_tokens = models.PositiveIntegerField(default=0)
     cache_write_tokens = models.PositiveIntegerField(default=0)
     usage_reported = models.BooleanField(
-        default=True, help_text="False when the gateway counted tokens because the upstream sent none."
+        default=True,
+        help_text="False when the gateway counted tokens because the upstream sent none.",
     )
     cost = models.DecimalField(**MONEY, default=0)
     status = models.CharField(max_length=16, choices=Status.choices)

@@ -53,6 +53,7 @@ SHARED_APPS = [
     "apps.keys",
     "apps.billing",
     "apps.analytics",
+    "apps.api",
     "apps.gateway",
     "apps.core",
 ]

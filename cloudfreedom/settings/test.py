@@ -8,7 +8,7 @@ from cloudfreedom.settings.base import DATABASES, REDIS_URL
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 API_KEY_HMAC_SECRET = "test-api-key-hmac-secret"  # noqa: S105
-CREDENTIALS_ENCRYPTION_KEY = "test-credentials-encryption-key"  # noqa: S105
+CREDENTIALS_ENCRYPTION_KEY = "test-credentials-encryption-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_cloudfreedom")}

@@ -47,9 +47,14 @@ def test_compose_has_the_five_services_with_healthchecks_and_volumes() -> None:
 def test_compose_services_run_the_makefile_targets() -> None:
     services = compose()["services"]
     targets = makefile_targets()
-    for service, target in [("web", "web"), ("worker", "worker"), ("beat", "beat"), ("migrate", "migrate")]:
+    for service, target in [
+        ("web", "web"),
+        ("worker", "worker"),
+        ("beat", "beat"),
+        ("migrate", "migrate"),
+    ]:
         assert services[service]["command"] == ["make", target]
-        assert target in targets and targets[target], f"Makefile lacks target {target}"
+        assert targets.get(target), f"Makefile lacks target {target}"
 
 
 def _normalise(command: list[str]) -> list[str]:

@@ -22,7 +22,8 @@ def test_readyz_is_200_when_database_and_redis_answer(db: Any, client: Any) -> N
 
 def _db_url() -> str:
     db = settings.DATABASES["default"]
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
 
 
 def test_readyz_turns_503_naming_the_database_when_it_is_unreachable() -> None:
@@ -38,7 +39,9 @@ def test_readyz_turns_503_naming_the_database_when_it_is_unreachable() -> None:
 
 
 def test_readyz_turns_503_naming_redis_when_it_is_unreachable() -> None:
-    with uvicorn_server({"DATABASE_URL": _db_url(), "TEST_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}) as base:
+    with uvicorn_server(
+        {"DATABASE_URL": _db_url(), "TEST_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    ) as base:
         response = httpx.get(base + "/readyz", timeout=10)
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]

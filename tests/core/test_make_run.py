@@ -25,7 +25,8 @@ from tests.support.processes import ROOT, free_port
 
 def _admin_dsn(dbname: str) -> str:
     db = settings.DATABASES["default"]
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{dbname}"
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{dbname}"
 
 
 @pytest.fixture
@@ -62,7 +63,9 @@ class Output:
         raise AssertionError(f"never saw {pattern!r}; last output:\n" + "\n".join(self.lines[-40:]))
 
 
-def test_make_run_serves_a_seeded_site_and_stops_on_one_ctrl_c(empty_database: str, tmp_path: Path) -> None:
+def test_make_run_serves_a_seeded_site_and_stops_on_one_ctrl_c(
+    empty_database: str, tmp_path: Path
+) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -74,8 +77,12 @@ def test_make_run_serves_a_seeded_site_and_stops_on_one_ctrl_c(empty_database: s
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cloudfreedom.devserver"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "cloudfreedom.devserver"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     out = Output(proc)
     try:
@@ -116,6 +123,8 @@ def test_make_run_serves_a_seeded_site_and_stops_on_one_ctrl_c(empty_database: s
             os.killpg(proc.pid, signal.SIGKILL)
             raise
     time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+    leftovers = subprocess.run(
+        ["pgrep", "-g", str(proc.pid)], capture_output=True, text=True
+    ).stdout
     assert leftovers.strip() == "", "web, worker or beat outlived Ctrl-C"
     assert sum("Staff login (shown once)" in line for line in out.lines) == 1

@@ -20,7 +20,9 @@ def unique(prefix: str) -> str:
 
 
 def user(email: str | None = None, **extra: Any) -> User:
-    return User.objects.create_user(email or f"{unique('user')}@example.com", "pw-" + uuid.uuid4().hex, **extra)
+    return User.objects.create_user(
+        email or f"{unique('user')}@example.com", "pw-" + uuid.uuid4().hex, **extra
+    )
 
 
 def product(**extra: Any) -> Product:
@@ -52,11 +54,16 @@ def route(
 ) -> ModelRoute:
     r = ModelRoute.objects.create(public_name=public_name or unique("model"), **extra)
     for priority, (prov, upstream) in enumerate(targets or []):
-        RouteTarget.objects.create(route=r, provider=prov, upstream_model=upstream, priority=priority)
+        RouteTarget.objects.create(
+            route=r, provider=prov, upstream_model=upstream, priority=priority
+        )
     if price is not None:
         inp, out, cached, write = (Decimal(v) for v in price)
         ModelPrice.objects.create(
-            route=r, input_per_mtok=inp, output_per_mtok=out, cached_input_per_mtok=cached,
+            route=r,
+            input_per_mtok=inp,
+            output_per_mtok=out,
+            cached_input_per_mtok=cached,
             cache_write_per_mtok=write,
         )
     return r

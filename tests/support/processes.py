@@ -26,12 +26,31 @@ def free_port() -> int:
 def uvicorn_server(env_overrides: dict[str, str], timeout: float = 30.0) -> Iterator[str]:
     """Run `uvicorn cloudfreedom.asgi:application` on a free port; yield its base URL."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "cloudfreedom.settings.test"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "cloudfreedom.settings.test",
+    }
     env.update(env_overrides)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "cloudfreedom.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cloudfreedom.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -15,7 +15,9 @@ from apps.usage.models import UsageRecord
 
 def _tables(schema: str) -> set[str]:
     with connection.cursor() as cur:
-        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema]
+        )
         return {row[0] for row in cur.fetchall()}
 
 
@@ -36,7 +38,11 @@ def test_the_new_tenant_is_usable_right_away(product: Any) -> None:
     tenant = create_tenant(name="Usable", slug="usable-now", product=product)
     with schema_context(tenant.schema_name):
         UsageRecord.objects.create(
-            request_id="r1", created_at=datetime.now(UTC), endpoint="chat", model="m", status="success"
+            request_id="r1",
+            created_at=datetime.now(UTC),
+            endpoint="chat",
+            model="m",
+            status="success",
         )
         assert UsageRecord.objects.count() == 1
 

@@ -11,7 +11,10 @@ from apps.usage.models import UsageRecord
 
 def _record(request_id: str) -> UsageRecord:
     return UsageRecord.objects.create(
-        request_id=request_id, created_at=datetime.now(UTC), endpoint="chat", model="m",
+        request_id=request_id,
+        created_at=datetime.now(UTC),
+        endpoint="chat",
+        model="m",
         status="success",
     )
 
