@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_the_openapi_schema_and_its_docs_page_are_served(db: Any, client: Any) -> None:
+    schema = client.get("/api/schema/", HTTP_HOST="localhost")
+    assert schema.status_code == 200
+    assert b"openapi: 3" in schema.content
+    docs = client.get("/api/docs/", HTTP_HOST="localhost")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+
+
+def test_the_landing_page_lists_active_plans_only(db: Any, client: Any) -> None:
+    from tests.support import factories
+
+    factories.product(name="Visible Plan")
+    factories.product(name="Hidden Plan", is_active=False)
+    page = client.get("/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b"Visible Plan" in page.content
+    assert b"Hidden Plan" not in page.content
+
+
+def test_a_tenant_host_shows_that_workspace(db: Any, client: Any) -> None:
+    from tests.support import factories
+
+    tenant = factories.tenant("Acme Workspace", product=factories.product())
+    page = client.get("/", HTTP_HOST=tenant.get_primary_domain().domain)
+    assert page.status_code == 200
+    assert b"Acme Workspace" in page.content
