@@ -7,10 +7,12 @@ thread hops per request under ASGI. Everything else gets the full page stack.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import django
+from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudfreedom.settings.local")
@@ -36,6 +38,66 @@ class GatewayHandler(ASGIHandler):
     async def get_response_async(self, request: Any) -> Any:
         request.urlconf = GATEWAY_URLCONF
         return await super().get_response_async(request)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Django's ASGIHandler.handle without the request_started signal and with the
+        response closed on the loop.
+
+        Django sends request_started with `asend` and closes the response through
+        `sync_to_async`: its synchronous receivers (reset_queries, close_old_connections)
+        cost a thread hop each, per request. The gateway never uses the ORM on the event
+        loop (raw SQL on an async pool; ORM work happens in `sync_to_async` and closes its
+        own connection), so there is nothing for them to do here. Client disconnects are
+        still watched, so a streaming view is cancelled when its client goes away.
+        """
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            error_response.close()
+            return
+
+        async def process_request() -> Any:
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client left during send_response
+            return response
+
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            pass
+        else:
+            # Synchronous receivers of request_finished run here, on the loop thread,
+            # where no ORM connection exists: cheap, and no thread hop.
+            response.close()
+        body_file.close()
 
 
 class Router:

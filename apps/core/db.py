@@ -15,11 +15,13 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from django.conf import settings
+from django.db import connections
 from psycopg_pool import AsyncConnectionPool
 
 
 def conninfo() -> str:
-    db = settings.DATABASES["default"]
+    # The connection's own settings: the test runner renames the database there.
+    db = connections["default"].settings_dict
     return psycopg.conninfo.make_conninfo(
         dbname=db["NAME"],
         user=db.get("USER") or None,

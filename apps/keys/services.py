@@ -46,7 +46,8 @@ def digest_of(secret: str) -> str:
 
 def split_key(secret: str) -> str | None:
     """Return the lookup prefix of a well-formed key, else None."""
-    parts = secret.split("_")
+    # The random part is urlsafe base64 and may itself contain "_": split twice only.
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME or len(parts[1]) != PREFIX_LEN or not parts[2]:
         return None
     return f"{KEY_SCHEME}_{parts[1]}"
