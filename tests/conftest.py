@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -53,3 +54,14 @@ def tenant_a(alice: Any, bob: Any, product: Any) -> Any:
 @pytest.fixture
 def tenant_b(charlie: Any, product: Any) -> Any:
     return factories.tenant("Tenant B", product=product, owner=charlie)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    """Page requests through the test client switch this thread's connection to the
+    tenant's schema (the tenant middleware); the next test must start on public."""
+    yield
+    from django.db import connection
+
+    if connection.connection is not None:
+        connection.set_schema_to_public()

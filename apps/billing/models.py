@@ -1,0 +1,219 @@
+"""Budgets, reservations, the ledger and closed periods. All in the public schema.
+
+Counters (`spent`, `reserved`) live on one `Budget` row per scope so the hot path touches a
+few rows and a monthly reset is one UPDATE; the append-only `LedgerEntry` table is the audit
+trail the counters must agree with (`manage.py audit_ledger`). The hot path itself is SQL
+(PL/pgSQL functions in migration 0002, called from `budget.py`); these models serve the
+admin, the services and the tests.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 8}
+ZERO = Decimal("0")
+
+
+class Scope(models.TextChoices):
+    TENANT = "tenant", "Tenant"
+    MEMBER = "member", "Member"
+    KEY = "key", "API key"
+
+
+class Budget(models.Model):
+    """One row per scope. For the tenant scope: `limit` is the period's granted budget and
+    `credit` the prepaid credit at hand; spend uses the grant first, then credit, so the
+    credit used so far is max(0, spent - limit). For member and key scopes `limit` is the
+    monthly limit (NULL: none, the row then only keeps counting)."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="budgets")
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    member = models.ForeignKey(
+        "tenants.Membership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "keys.ApiKey", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    limit = models.DecimalField(**MONEY, null=True, blank=True)
+    credit = models.DecimalField(**MONEY, default=ZERO)
+    spent = models.DecimalField(**MONEY, default=ZERO)
+    reserved = models.DecimalField(**MONEY, default=ZERO)
+    period_start = models.DateTimeField()
+    next_reset_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("tenant", "scope", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("tenant",), condition=Q(scope="tenant"), name="budget_one_per_tenant"
+            ),
+            models.UniqueConstraint(
+                fields=("member",), condition=Q(scope="member"), name="budget_one_per_member"
+            ),
+            models.UniqueConstraint(
+                fields=("api_key",), condition=Q(scope="key"), name="budget_one_per_key"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="tenant", member__isnull=True, api_key__isnull=True)
+                    | Q(scope="member", member__isnull=False, api_key__isnull=True)
+                    | Q(scope="key", member__isnull=True, api_key__isnull=False)
+                ),
+                name="budget_scope_matches_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="budget_reserved_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.scope} budget"
+
+    @property
+    def remaining(self) -> Decimal | None:
+        if self.scope == Scope.TENANT:
+            return (self.limit or ZERO) + self.credit - self.spent - self.reserved
+        if self.limit is None:
+            return None
+        return self.limit - self.spent - self.reserved
+
+
+class Reservation(models.Model):
+    class State(models.TextChoices):
+        HELD = "held", "Held"
+        SETTLED = "settled", "Settled"
+        EXPIRED = "expired", "Expired (released by the sweeper)"
+
+    request_id = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    # Plain ids: the budget rows are found by them, and a reservation outlives a revoked key.
+    member_id = models.BigIntegerField(null=True, blank=True)
+    api_key_id = models.BigIntegerField(null=True, blank=True)
+    endpoint = models.CharField(max_length=16, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(**MONEY)
+    max_output_tokens = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.HELD)
+    actual_cost = models.DecimalField(**MONEY, null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(
+                fields=("expires_at",), condition=Q(state="held"), name="reservation_held_expiry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.amount} ({self.state})"
+
+
+class ReadOnlyError(Exception):
+    """Ledger entries are never changed or deleted; correct with a new entry."""
+
+
+class LedgerQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ReadOnlyError("The ledger is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ReadOnlyError("The ledger is append-only.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise ReadOnlyError("The ledger is append-only.")
+
+
+class LedgerEntry(models.Model):
+    """Every money movement. Positive amounts add to what the tenant may spend; usage is
+    negative. Adjustments and refunds move the (non-expiring) credit balance."""
+
+    class Kind(models.TextChoices):
+        PERIOD_GRANT = "period_grant", "Period budget granted"
+        CREDIT_PURCHASE = "credit_purchase", "Credit purchased"
+        CREDIT_GRANT = "credit_grant", "Credit granted by staff"
+        USAGE = "usage", "Usage charged"
+        ADJUSTMENT = "adjustment", "Manual adjustment"
+        REFUND = "refund", "Refund"
+
+    CREDIT_KINDS = (Kind.CREDIT_PURCHASE, Kind.CREDIT_GRANT, Kind.ADJUSTMENT, Kind.REFUND)
+
+    # No database constraint and no cascade: financial history outlives a deleted tenant.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    member_id = models.BigIntegerField(null=True, blank=True)
+    api_key_id = models.BigIntegerField(null=True, blank=True)
+    amount = models.DecimalField(**MONEY)
+    request_id = models.CharField(max_length=64, blank=True)
+    period = models.DateTimeField(help_text="Start of the budget period the entry belongs to.")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            # Settling twice (or an ingest repeat) can never charge a request twice.
+            models.UniqueConstraint(
+                fields=("request_id",), condition=Q(kind="usage"), name="ledger_usage_once"
+            )
+        ]
+        indexes = [models.Index(fields=("tenant", "period", "kind"), name="ledger_tenant_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.tenant_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ReadOnlyError("The ledger is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ReadOnlyError("The ledger is append-only.")
+
+
+class BudgetPeriod(models.Model):
+    """A closed period with its totals, written by the reset (history)."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    granted = models.DecimalField(**MONEY)
+    spent = models.DecimalField(**MONEY)
+    credit_at_close = models.DecimalField(**MONEY)
+    credit_used = models.DecimalField(**MONEY)
+    reserved_at_close = models.DecimalField(**MONEY)
+    scopes = models.JSONField(default=dict, blank=True, help_text="Member and key totals.")
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("tenant", "-start")
+        constraints = [
+            models.UniqueConstraint(fields=("tenant", "start"), name="period_once_per_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"

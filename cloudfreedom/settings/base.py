@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Billing and management API of the CloudFreedom AI router.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API lives on the public site; the default would read the tenant URLconf.
+    "SERVE_URLCONF": "cloudfreedom.urls_public",
 }
 
 # Celery: Redis is broker and result store; tasks carry the tenant schema in a header.
@@ -214,6 +216,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The gateway (/v1) limits.
 GATEWAY_MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
+# Honour HTTP(S)_PROXY / NO_PROXY / .netrc for upstream calls (deployments behind an
+# egress proxy). Off by default: it costs two thread hops per upstream request.
+GATEWAY_UPSTREAM_TRUST_ENV = env_bool("GATEWAY_UPSTREAM_TRUST_ENV", False)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,118 @@
+"""Staff-only endpoints under /api/staff/."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.api import serializers as s
+from apps.api import services
+from apps.api.permissions import IsStaff, customer_tenant
+from apps.api.views import FIELD_ERRORS, SLUG
+from apps.tenants.models import Tenant
+from apps.tenants.services import set_status
+
+
+class StaffAPIView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsStaff]
+
+
+@extend_schema(tags=["staff"])
+class TenantCreateView(StaffAPIView):
+    serializer_class = s.TenantCreateSerializer
+
+    @extend_schema(
+        summary="Create a customer tenant (schema, domain, budget, optional owner)",
+        responses={201: s.TenantSerializer, 400: FIELD_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        tenant = services.staff_create_tenant(
+            name=data["name"],
+            slug=data.get("slug") or None,
+            product=data.get("product"),
+            owner_email=data.get("owner_email") or None,
+        )
+        return Response(s.TenantSerializer(tenant).data, status=status.HTTP_201_CREATED)
+
+
+class _TenantStatusView(StaffAPIView):
+    serializer_class = s.TenantSerializer
+    new_status: str
+
+    def post(self, request: Request, slug: str) -> Response:
+        tenant = set_status(customer_tenant(slug), self.new_status)
+        return Response(s.TenantSerializer(tenant).data)
+
+
+@extend_schema(tags=["staff"], parameters=[SLUG], request=None, summary="Suspend a tenant")
+class TenantSuspendView(_TenantStatusView):
+    new_status = Tenant.Status.SUSPENDED
+
+
+@extend_schema(tags=["staff"], parameters=[SLUG], request=None, summary="Reactivate a tenant")
+class TenantActivateView(_TenantStatusView):
+    new_status = Tenant.Status.ACTIVE
+
+
+@extend_schema(tags=["staff"])
+class ProvisionView(StaffAPIView):
+    serializer_class = s.ProvisionSerializer
+
+    @extend_schema(
+        summary="Provision a user: user, membership and first key in one transaction",
+        description="Creates the tenant too when tenant_name is given. The key's secret is "
+        "in this response only.",
+        responses={201: s.ProvisionedSerializer, 400: FIELD_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        result = services.provision(
+            by=request.user,
+            email=data["email"],
+            name=data["name"],
+            role=data["role"],
+            tenant=data.get("tenant"),
+            tenant_name=data.get("tenant_name") or None,
+            product=data.get("product"),
+            key_name=data["key_name"],
+        )
+        return Response(s.ProvisionedSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["staff"], parameters=[SLUG])
+class ResetBudgetView(StaffAPIView):
+    serializer_class = s.ResetResultSerializer
+
+    @extend_schema(
+        summary="Close the tenant's budget period now and start a new one",
+        request=None,
+        responses={200: s.ResetResultSerializer, 400: FIELD_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        result = services.reset_budget(customer_tenant(slug), by=request.user)
+        return Response(s.ResetResultSerializer(result).data)
+
+
+@extend_schema(tags=["staff"], parameters=[SLUG])
+class GrantCreditView(StaffAPIView):
+    serializer_class = s.GrantCreditSerializer
+
+    @extend_schema(
+        summary="Grant prepaid credit to a tenant",
+        responses={201: s.LedgerEntrySerializer, 400: FIELD_ERRORS},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        tenant = customer_tenant(slug)
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        entry = services.grant_credit(tenant, by=request.user, **form.validated_data)
+        return Response(s.LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,143 @@
+"""The budget hot path: reserve before the upstream call, settle after it.
+
+Each call is one round trip to a PL/pgSQL function (migration 0002) on the gateway's async
+pool, so the check-and-reserve is atomic across every scope and cannot be raced: the
+tenant's budget row is locked first, then the member's, then the key's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import psycopg
+import psycopg.errors
+import psycopg_pool
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RESERVATION_TIMEOUT_SECONDS = 15 * 60
+
+# The reservation function call, reusable inside a larger SELECT (the gateway joins the
+# key's status onto it so that authentication and reservation are one round trip).
+RESERVE_CALL = (
+    "public.billing_reserve(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::numeric,"
+    " %s::numeric, %s::integer, %s::integer, %s::integer, %s::integer, %s::text, %s::text)"
+)
+RESERVE_COLUMNS = "r.o_status, r.o_id, r.o_amount, r.o_max_output, r.o_remaining, r.o_scope"
+_RESERVE_SQL = f"SELECT {RESERVE_COLUMNS} FROM {RESERVE_CALL} r"  # noqa: S608 - constants only
+SETTLE_SQL = "SELECT public.billing_settle(%s::bigint, %s::numeric)"
+
+
+@dataclass(frozen=True)
+class ReserveRequest:
+    request_id: str
+    tenant_id: int
+    member_id: int | None  # Membership id (the key's member), or None
+    api_key_id: int | None
+    prompt_cost: Decimal  # worst-case cost of the input (already with markup)
+    output_token_cost: Decimal  # cost of ONE output token (with markup)
+    requested_max_output: int | None  # the client's max_tokens, or None
+    model_cap: int  # the model's output cap
+    min_output: int = 16  # the smallest answer worth serving
+    # Optional context, kept on the reservation so an abandoned request's "incomplete"
+    # usage record can name what it was.
+    endpoint: str = ""
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: int
+    request_id: str
+    amount: Decimal
+    max_output_tokens: int  # the output limit to send upstream
+    remaining: Decimal | None  # of the tightest scope after this reservation; None: unlimited
+    tightest_scope: str | None  # "tenant" | "member" | "key"
+
+
+class BudgetExceeded(Exception):
+    def __init__(self, scope: str, remaining: Decimal) -> None:
+        super().__init__(f"The {scope} budget cannot cover this request.")
+        self.scope = scope
+        self.remaining = remaining
+
+
+class BudgetUnavailable(Exception):
+    """The budget store did not answer: the gateway fails closed (503)."""
+
+
+class ReservationNotFound(LookupError):
+    pass
+
+
+def reservation_timeout_seconds() -> int:
+    return int(
+        getattr(settings, "BILLING_RESERVATION_TIMEOUT", DEFAULT_RESERVATION_TIMEOUT_SECONDS)
+    )
+
+
+def reserve_params(req: ReserveRequest) -> tuple[object, ...]:
+    return (
+        req.request_id,
+        req.tenant_id,
+        req.member_id,
+        req.api_key_id,
+        req.prompt_cost,
+        req.output_token_cost,
+        req.requested_max_output,
+        req.model_cap,
+        req.min_output,
+        reservation_timeout_seconds(),
+        req.endpoint,
+        req.model,
+    )
+
+
+def reservation_from_row(req: ReserveRequest, row: tuple[object, ...] | None) -> Reservation:
+    """The reservation in `row` (RESERVE_COLUMNS), or raise BudgetExceeded."""
+    if row is None:  # pragma: no cover - the function always returns a row
+        raise BudgetUnavailable("billing_reserve returned nothing")
+    status, res_id, amount, max_output, remaining, scope = row[:6]
+    if status == "exceeded":
+        raise BudgetExceeded(scope, remaining)  # type: ignore[arg-type]
+    return Reservation(
+        id=res_id,  # type: ignore[arg-type]
+        request_id=req.request_id,
+        amount=amount,  # type: ignore[arg-type]
+        max_output_tokens=max_output,  # type: ignore[arg-type]
+        remaining=remaining,  # type: ignore[arg-type]
+        tightest_scope=scope,  # type: ignore[arg-type]
+    )
+
+
+async def reserve(conn: psycopg.AsyncConnection, req: ReserveRequest) -> Reservation:
+    """Reserve the request's worst-case cost at every scope, or raise BudgetExceeded."""
+    try:
+        cur = await conn.execute(_RESERVE_SQL, reserve_params(req))
+        row = await cur.fetchone()
+    except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout) as exc:
+        logger.warning("budget.reserve_unavailable request_id=%s error=%s", req.request_id, exc)
+        raise BudgetUnavailable(str(exc)) from exc
+    return reservation_from_row(req, row)
+
+
+async def settle(conn: psycopg.AsyncConnection, reservation_id: int, actual_cost: Decimal) -> None:
+    """Release the reservation and charge `actual_cost` at every scope, with its ledger entry.
+
+    Runs in the caller's transaction: write the usage record in the same one. It reads no
+    result, so inside `async with conn.pipeline():` the usage INSERT, this and the COMMIT go
+    out together (one wait instead of three); there a missing reservation surfaces as
+    psycopg.errors.NoDataFound when the pipeline syncs. Settling twice charges once.
+    """
+    if actual_cost < 0:
+        raise ValueError("actual_cost must not be negative")
+    try:
+        await conn.execute(SETTLE_SQL, (reservation_id, actual_cost))
+    except psycopg.errors.NoDataFound as exc:
+        raise ReservationNotFound(reservation_id) from exc
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        logger.warning("budget.settle_unavailable reservation=%s error=%s", reservation_id, exc)
+        raise BudgetUnavailable(str(exc)) from exc

@@ -1,0 +1,52 @@
+"""Celery tasks of billing. They run on the public schema (budgets are public rows) and are
+scheduled in cloudfreedom/schedules.py. Each unit of work re-fetches its row by id, so a
+tenant or reservation that vanished meanwhile is skipped, and one failure stops no other."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from apps.billing import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="billing.reset_due_budgets")
+def reset_due_budgets() -> dict[str, Any]:
+    """Start the new period of every tenant whose reset is due. Safe to run twice or
+    concurrently: each tenant's due date is re-checked under its row lock."""
+    reset: list[int] = []
+    failed: list[int] = []
+    for tenant_id in services.due_tenant_ids():
+        try:
+            if services.reset_if_due(tenant_id) is not None:
+                reset.append(tenant_id)
+        except Exception:
+            # One tenant's failure must not keep every later tenant on last month's budget;
+            # its row is unchanged (one transaction), so the next run retries it.
+            logger.exception("budget.reset_failed tenant=%s", tenant_id)
+            failed.append(tenant_id)
+    return {"reset": reset, "failed": failed}
+
+
+@shared_task(name="billing.reset_tenant_budget")
+def reset_tenant_budget(tenant_id: int) -> bool:
+    """The scheduled reset of one tenant (for staff tooling or fan-out)."""
+    return services.reset_if_due(tenant_id) is not None
+
+
+@shared_task(name="billing.release_expired_reservations")
+def release_expired_reservations(batch: int = 1000) -> dict[str, int]:
+    """Release reservations whose request died, leaving an `incomplete` usage record each."""
+    released = failed = 0
+    for reservation_id in services.expired_reservation_ids(limit=batch):
+        try:
+            if services.release_reservation(reservation_id):
+                released += 1
+        except Exception:
+            logger.exception("budget.release_failed reservation=%s", reservation_id)
+            failed += 1
+    return {"released": released, "failed": failed}

@@ -1,0 +1,396 @@
+"""Money and limits for the gateway: prices, reservations, rate limits, usage records.
+
+Every call into `apps.billing` lives in this module. Before a request: one pipelined round
+trip that re-checks the key (auth.STATUS_SQL) and reserves the worst-case cost. After a
+request that reached an upstream: one transaction that inserts the usage record into the
+tenant's schema and settles the reservation to the actual cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import orjson
+import psycopg
+import psycopg_pool
+from psycopg import sql
+
+from apps.billing import budget, ratelimit
+from apps.core import db
+from apps.gateway import auth
+from apps.gateway.catalog_cache import Price, RouteInfo
+from apps.gateway.context import RequestContext
+from apps.gateway.errors import GatewayError
+from apps.gateway.providers.base import Usage
+from apps.gateway.providers.tokens import text_bytes
+
+log = logging.getLogger("cloudfreedom.gateway.accounting")
+
+MILLION = Decimal(1_000_000)
+CENT_MICRO = Decimal("0.00000001")  # costs are kept to 8 decimal places
+ZERO = Decimal(0)
+# Upper bounds for the reservation. A BPE token covers at least one byte, so UTF-8 bytes
+# bound text tokens; images are bounded by the largest per-image charge we know of.
+IMAGE_TOKENS_BOUND = 1_600
+PER_MESSAGE_BOUND = 8
+
+
+# -- prices ------------------------------------------------------------------------------
+
+
+def cost_of(price: Price | None, usage: Usage, markup_factor: Decimal) -> Decimal:
+    """(uncached * input + cached * cached + cache writes * write + output * output) / 1M,
+    times the plan's markup, to 8 places. `prompt_tokens` includes cached and written."""
+    if price is None:
+        return ZERO
+    cached = usage.cached_tokens
+    written = usage.cache_write_tokens
+    uncached = max(0, usage.prompt_tokens - cached - written)
+    raw = (
+        uncached * price.input
+        + cached * price.cached_input
+        + written * price.cache_write
+        + usage.completion_tokens * price.output
+    )
+    return (raw / MILLION * markup_factor).quantize(CENT_MICRO, rounding=ROUND_HALF_UP)
+
+
+def _content_bound(content: Any) -> int:
+    if isinstance(content, str):
+        return text_bytes(content)
+    total = 0
+    if isinstance(content, list):
+        for part in content:
+            if not isinstance(part, dict):
+                continue
+            kind = part.get("type")
+            if kind == "text":
+                total += text_bytes(part.get("text") or "")
+            elif kind in ("image_url", "image", "input_image"):
+                total += IMAGE_TOKENS_BOUND
+            else:
+                # Audio and files: their JSON size bounds what the model can read from them.
+                total += len(orjson.dumps(part))
+    return total
+
+
+def prompt_token_bound(request: dict[str, Any]) -> int:
+    """A worst-case count of an OpenAI chat request's input tokens (never underestimates
+    text; images at IMAGE_TOKENS_BOUND each)."""
+    total = 0
+    messages = request.get("messages") or ()
+    for message in messages:
+        total += _content_bound(message.get("content")) + PER_MESSAGE_BOUND
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            total += text_bytes(function.get("name") or "")
+            total += text_bytes(function.get("arguments") or "")
+    tools = request.get("tools")
+    if tools:
+        total += len(orjson.dumps(tools))
+    fmt = request.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        total += len(orjson.dumps(fmt))
+    return total
+
+
+def embedding_token_bound(inputs: Any) -> int:
+    if isinstance(inputs, str):
+        return text_bytes(inputs)
+    total = 0
+    for item in inputs or ():
+        if isinstance(item, str):
+            total += text_bytes(item)
+        elif isinstance(item, int):
+            total += 1
+        elif isinstance(item, list):
+            total += len(item)
+    return total
+
+
+def _per_token(price_per_mtok: Decimal, factor: Decimal) -> Decimal:
+    return price_per_mtok / MILLION * factor
+
+
+def reserve_request(
+    ctx: RequestContext,
+    model: str,
+    route: RouteInfo,
+    price: Price | None,
+    *,
+    prompt_bound: int,
+    requested_max_output: int | None,
+    choices: int = 1,
+    embedding: bool = False,
+) -> budget.ReserveRequest:
+    factor = ctx.markup_factor
+    if price is None:  # only for plan-less tenants (checked by the caller)
+        prompt_cost = output_cost = ZERO
+    else:
+        # Cache writes can cost more than plain input: bound by the dearer of the two.
+        prompt_cost = prompt_bound * _per_token(max(price.input, price.cache_write), factor)
+        # n choices produce n outputs; one "output position" costs n tokens.
+        output_cost = ZERO if embedding else _per_token(price.output, factor) * choices
+    return budget.ReserveRequest(
+        request_id=ctx.request_id,
+        tenant_id=ctx.key.tenant_id,
+        member_id=ctx.key.member_id,
+        api_key_id=ctx.key.key_id,
+        prompt_cost=prompt_cost.quantize(CENT_MICRO, rounding=ROUND_HALF_UP),
+        output_token_cost=output_cost,
+        requested_max_output=None if embedding else requested_max_output,
+        model_cap=0 if embedding else route.max_output_tokens,
+        min_output=0 if embedding else 16,
+        endpoint=ctx.endpoint,
+        model=model,
+    )
+
+
+# -- before the upstream ------------------------------------------------------------------
+
+
+# The reservation and the key's current status in ONE statement: the key snapshot is
+# cached for a few seconds, so revocation and suspension are re-read here, for free.
+_RESERVE_AND_STATUS = (
+    f"SELECT {budget.RESERVE_COLUMNS}, k.revoked_at IS NOT NULL, k.expires_at, t.status"  # noqa: S608
+    f" FROM {budget.RESERVE_CALL} r"
+    " LEFT JOIN public.keys_apikey k ON k.id = %s"
+    " LEFT JOIN public.tenants_tenant t ON t.id = k.tenant_id"
+)
+
+
+async def reserve(ctx: RequestContext, req: budget.ReserveRequest) -> budget.Reservation:
+    """Re-check the key and reserve, in one round trip (see auth.py)."""
+    try:
+        async with db.connection() as conn:
+            cur = await conn.execute(
+                _RESERVE_AND_STATUS, (*budget.reserve_params(req), ctx.key.key_id)
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            revoked, expires_at, tenant_status = row[6], row[7], row[8]
+            try:
+                reservation = budget.reservation_from_row(req, row)
+            except budget.BudgetExceeded as exc:
+                reservation = None
+                refusal = GatewayError(
+                    402,
+                    f"The {exc.scope} budget does not cover this request "
+                    f"(remaining ${exc.remaining}).",
+                    code="budget_exceeded",
+                    param=None,
+                    headers={"x-cloudfreedom-budget-remaining": str(exc.remaining)},
+                )
+            else:
+                refusal = None
+            if (
+                tenant_status is None
+                or revoked
+                or _expired(expires_at)
+                or tenant_status != "active"
+            ):
+                if reservation is not None:  # rare: revoked within the cache's few seconds
+                    await conn.execute(budget.SETTLE_SQL, (reservation.id, ZERO))
+                if tenant_status is None:
+                    raise auth.invalid_key()
+                auth.refuse_if_unusable(bool(revoked), expires_at, tenant_status)
+    except budget.BudgetUnavailable:
+        log.error("budget_unavailable request_id=%s", ctx.request_id)
+        raise GatewayError(503, "Budgets are temporarily unavailable.", code="budget_unavailable")
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        log.error("reserve_db_error request_id=%s error=%s", ctx.request_id, type(exc).__name__)
+        raise GatewayError(503, "Budgets are temporarily unavailable.", code="budget_unavailable")
+    if refusal is not None:
+        raise refusal
+    assert reservation is not None
+    return reservation
+
+
+def _expired(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at <= datetime.now(UTC)
+
+
+async def check_key_fresh(ctx: RequestContext) -> None:
+    try:
+        async with db.connection() as conn:
+            await auth.check_fresh(conn, ctx.key.key_id)
+    except psycopg.Error:
+        raise GatewayError(
+            503, "Authentication is temporarily unavailable.", code="auth_unavailable"
+        )
+
+
+def limits_for(ctx: RequestContext) -> ratelimit.Limits:
+    return ratelimit.Limits(
+        tenant_id=ctx.key.tenant_id,
+        key_id=ctx.key.key_id,
+        tenant_rpm=ctx.tenant_rpm,
+        tenant_tpm=ctx.tenant_tpm,
+        key_rpm=ctx.key.key_rpm,
+        key_tpm=ctx.key.key_tpm,
+    )
+
+
+async def acquire_rate(limits: ratelimit.Limits, estimated_tokens: int) -> dict[str, str]:
+    """Take a request slot; returns the x-ratelimit-* headers or raises 429/503."""
+    try:
+        decision = await ratelimit.acquire(limits, estimated_tokens)
+    except ratelimit.RateLimiterUnavailable:
+        raise GatewayError(
+            503, "Rate limiting is temporarily unavailable.", code="rate_limiter_unavailable"
+        )
+    if not decision.allowed:
+        headers = dict(decision.headers)
+        headers["retry-after"] = str(max(1, math.ceil(decision.retry_after)))
+        raise GatewayError(
+            429,
+            f"Rate limit reached for this {decision.scope or 'workspace'}. "
+            f"Please try again in {decision.retry_after:.1f}s.",
+            code="rate_limit_exceeded",
+            headers=headers,
+        )
+    return dict(decision.headers)
+
+
+async def add_tokens(limits: ratelimit.Limits, tokens: int) -> None:
+    """Correct the TPM windows by actual minus estimated tokens (best effort, never raises)."""
+    if tokens:
+        await ratelimit.add_tokens(limits, tokens)
+
+
+# -- after the upstream -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    model: str
+    provider: str
+    upstream_model: str
+    attempts: int
+    attempt_log: list[dict[str, Any]]
+    usage: Usage
+    cost: Decimal
+    status: str  # success | error | client_closed
+    error_type: str
+    http_status: int | None
+    ttft_ms: int | None
+    streamed: bool
+
+
+_COLUMNS = (
+    "request_id, created_at, api_key_id, api_key_prefix, member_id, user_id, endpoint, model, "
+    "provider, upstream_model, attempts, attempt_log, prompt_tokens, completion_tokens, "
+    "cached_tokens, cache_write_tokens, usage_reported, cost, status, error_type, http_status, "
+    "latency_ms, ttft_ms, streamed"
+)
+
+
+# Constants only; the schema is formatted in as an Identifier. A request that outlived its
+# reservation may find billing's sweeper already left an `incomplete` placeholder under its
+# id: the real record replaces it (and nothing else is ever overwritten).
+_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS.split(", ") if c != "request_id")
+_PLACEHOLDERS = ", ".join(["%s"] * 24)
+_INSERT = (  # Constants and an Identifier only.
+    "INSERT INTO {}.usage_usagerecord AS u ("  # noqa: S608
+    + _COLUMNS
+    + ") VALUES ("
+    + _PLACEHOLDERS
+    + ") "
+    "ON CONFLICT (request_id) DO UPDATE SET " + _UPDATES + " WHERE u.status = 'incomplete'"
+)
+# Written and settled in one transaction and ONE round trip: client-side binding lets the
+# whole script travel as a single simple query.
+_RECORD = "BEGIN; " + _INSERT + "; COMMIT"
+_RECORD_AND_SETTLE = "BEGIN; " + _INSERT + "; " + budget.SETTLE_SQL + "; COMMIT"
+
+
+class RecordStatements:
+    """The record scripts for each tenant schema, composed once (a registry object)."""
+
+    def __init__(self) -> None:
+        self._by_schema: dict[tuple[str, bool], sql.Composed] = {}
+
+    def get(self, schema: str, settle: bool) -> sql.Composed:
+        statement = self._by_schema.get((schema, settle))
+        if statement is None:
+            # Only the schema is variable, and it goes in as a quoted Identifier.
+            template = _RECORD_AND_SETTLE if settle else _RECORD
+            statement = sql.SQL(template).format(sql.Identifier(schema))
+            if len(self._by_schema) > 10_000:
+                self._by_schema.clear()
+            self._by_schema[(schema, settle)] = statement
+        return statement
+
+
+RECORDS = RecordStatements()
+
+
+async def record(
+    ctx: RequestContext, outcome: Outcome, reservation: budget.Reservation | None
+) -> None:
+    """Write the usage record and settle, in ONE transaction. Never raises."""
+    usage = outcome.usage
+    params = (
+        ctx.request_id,
+        datetime.now(UTC),
+        ctx.key.key_id,
+        ctx.key.prefix,
+        ctx.key.member_id,
+        None,
+        ctx.endpoint,
+        outcome.model,
+        outcome.provider,
+        outcome.upstream_model,
+        outcome.attempts,
+        psycopg.types.json.Jsonb(outcome.attempt_log),
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_tokens,
+        usage.cache_write_tokens,
+        usage.reported,
+        outcome.cost,
+        outcome.status,
+        outcome.error_type,
+        outcome.http_status,
+        ctx.elapsed_ms(),
+        outcome.ttft_ms,
+        outcome.streamed,
+    )
+    try:
+        settle = reservation is not None
+        if settle:
+            params = (*params, reservation.id, outcome.cost)
+        async with db.connection() as conn:
+            cur = psycopg.AsyncClientCursor(conn)
+            await cur.execute(RECORDS.get(ctx.key.schema, settle), params)
+    except Exception as exc:
+        # Nothing was written (one transaction). The reservation stays held until billing's
+        # sweeper releases it with an `incomplete` record; the error is loud for operators.
+        log.error(
+            "usage_record_failed request_id=%s tenant=%s key=%s cost=%s error=%s",
+            ctx.request_id,
+            ctx.key.tenant_id,
+            ctx.key.prefix,
+            outcome.cost,
+            type(exc).__name__,
+        )
+        return
+    # Debug level: an INFO line per request would cost more CPU than the accounting itself.
+    log.debug(
+        "usage_recorded request_id=%s tenant=%s key=%s model=%s status=%s cost=%s "
+        "prompt=%d completion=%d attempts=%d",
+        ctx.request_id,
+        ctx.key.tenant_id,
+        ctx.key.prefix,
+        outcome.model,
+        outcome.status,
+        outcome.cost,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        outcome.attempts,
+    )

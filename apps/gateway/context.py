@@ -1,0 +1,98 @@
+"""What the gateway knows about a request once the key is authenticated.
+
+Snapshots are immutable and shared between requests (they come from per-process caches);
+`RequestContext` is per request.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+ENDPOINT_CHAT = "chat"
+ENDPOINT_MESSAGES = "messages"
+ENDPOINT_EMBEDDINGS = "embeddings"
+ENDPOINT_MODELS = "models"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSnapshot:
+    product_id: int
+    markup_percent: Decimal
+    allowed_models: frozenset[str]
+    rpm_limit: int | None
+    tpm_limit: int | None
+
+    @property
+    def markup_factor(self) -> Decimal:
+        return Decimal(1) + self.markup_percent / Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySnapshot:
+    """A key row joined with its tenant, as of `loaded_at` (monotonic seconds)."""
+
+    key_id: int
+    prefix: str
+    digest: str
+    member_id: int | None
+    allowed_models: frozenset[str]  # empty: whatever the plan allows
+    key_rpm: int | None
+    key_tpm: int | None
+    expires_at: datetime | None
+    revoked: bool
+    tenant_id: int
+    schema: str
+    tenant_active: bool
+    tenant_kind: str
+    product_id: int | None
+    tenant_rpm: int | None
+    tenant_tpm: int | None
+    loaded_at: float
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    endpoint: str
+    key: KeySnapshot
+    plan: PlanSnapshot | None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def budgeted(self) -> bool:
+        """Tenants on a plan have budgets; only plan-less platform tenants do not."""
+        return self.plan is not None
+
+    @property
+    def markup_factor(self) -> Decimal:
+        return self.plan.markup_factor if self.plan is not None else Decimal(1)
+
+    def may_use(self, model: str) -> bool:
+        if self.key.allowed_models and model not in self.key.allowed_models:
+            return False
+        # A tenant without a plan (platform/internal) may use every active route.
+        return self.plan is None or model in self.plan.allowed_models
+
+    @property
+    def tenant_rpm(self) -> int | None:
+        if self.key.tenant_rpm is not None:
+            return self.key.tenant_rpm
+        return self.plan.rpm_limit if self.plan is not None else None
+
+    @property
+    def tenant_tpm(self) -> int | None:
+        if self.key.tenant_tpm is not None:
+            return self.key.tenant_tpm
+        return self.plan.tpm_limit if self.plan is not None else None
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+
+def new_request_id() -> str:
+    # Always generated here: a client-supplied id could collide with another tenant's.
+    return "req_" + uuid.uuid4().hex

@@ -1,0 +1,80 @@
+"""`POST /v1/embeddings`. Upstreams are always asked for floats; base64 (the OpenAI SDK's
+default) is encoded here, so every provider supports both encodings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+from django.http import HttpResponse
+
+from apps.gateway import accounting
+from apps.gateway.chat import _outcome
+from apps.gateway.errors import from_upstream
+from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget, Usage
+from apps.gateway.providers.embeddings import to_base64_response, to_float_response
+from apps.gateway.providers.registry import get_adapter
+from apps.gateway.providers.tokens import estimate_embedding_tokens
+from apps.gateway.routing import AllTargetsFailed, Attempts, attempt
+from apps.gateway.service import COST, Call, admit, reserve
+from apps.gateway.sessions import SESSIONS
+from apps.gateway.validation import validate_embeddings
+
+
+async def embeddings(call: Call) -> HttpResponse:
+    body = call.body()
+    model = validate_embeddings(body)
+    route, price = await admit(call, model, "embedding")
+    inputs = body.get("input")
+    estimated = estimate_embedding_tokens(inputs)
+    adm = await reserve(
+        call,
+        route,
+        price,
+        model,
+        estimated_tokens=estimated,
+        prompt_bound=accounting.embedding_token_bound(inputs),
+        requested_max_output=None,
+        embedding=True,
+    )
+    wants_base64 = body.get("encoding_format") == "base64"
+    upstream_body = {**body, "encoding_format": "float"}
+    session = SESSIONS.get()
+    attempts = Attempts()
+
+    async def one(target: UpstreamTarget) -> EmbeddingResult:
+        return await get_adapter(target.provider_kind).embeddings(session, target, upstream_body)
+
+    try:
+        result = await attempt(route.targets, route.retries, one, attempts)
+    except AllTargetsFailed as exc:
+        error = from_upstream(exc.last, all_failed=exc.final)
+        outcome = _outcome(
+            model,
+            attempts,
+            Usage(),
+            Decimal(0),
+            status="error",
+            error_type=exc.last.kind,
+            http_status=error.status,
+        )
+        await accounting.record(call.ctx, outcome, adm.reservation)
+        raise error
+    usage = result.usage
+    cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
+    await accounting.record(
+        call.ctx, _outcome(model, attempts, usage, cost, status="success"), adm.reservation
+    )
+    await accounting.add_tokens(adm.limits, usage.prompt_tokens - estimated)
+    call.headers[COST] = str(cost)
+    # Some upstreams answer base64 even when asked for floats; normalise both ways.
+    response = (
+        to_base64_response(result.response) if wants_base64 else to_float_response(result.response)
+    )
+    response["model"] = model
+    if "usage" not in response:
+        response["usage"] = {
+            "prompt_tokens": usage.prompt_tokens,
+            "total_tokens": usage.prompt_tokens,
+        }
+    return HttpResponse(orjson.dumps(response), content_type="application/json")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from apps.billing.models import Budget, BudgetPeriod, LedgerEntry
+from tests.support import factories
+
+D = Decimal
+
+
+@pytest.fixture
+def staff_client(db: Any, client: Any) -> Any:
+    client.force_login(factories.user(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def tenant(db: Any) -> Any:
+    return factories.tenant(product=factories.product(monthly_budget=D("5.00")))
+
+
+def test_the_billing_pages_list_read_only_rows(staff_client: Any, tenant: Any) -> None:
+    for model in ("budget", "ledgerentry", "reservation", "budgetperiod"):
+        page = staff_client.get(f"/admin/billing/{model}/", HTTP_HOST="localhost")
+        assert page.status_code == 200, model
+    entry = LedgerEntry.objects.get(tenant_id=tenant.pk)
+    page = staff_client.get(f"/admin/billing/ledgerentry/{entry.pk}/change/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content  # no save button: read-only
+    assert (
+        staff_client.get("/admin/billing/ledgerentry/add/", HTTP_HOST="localhost").status_code
+        == 403
+    )
+
+
+def test_staff_reset_and_grant_credit_from_the_budget_list(staff_client: Any, tenant: Any) -> None:
+    budget = Budget.objects.get(tenant=tenant, scope="tenant")
+    url = "/admin/billing/budget/"
+    staff_client.post(
+        url, {"action": "reset_now", "_selected_action": [budget.pk]}, HTTP_HOST="localhost"
+    )
+    assert BudgetPeriod.objects.filter(tenant=tenant).count() == 1
+
+    form = staff_client.post(
+        url, {"action": "grant_credit", "_selected_action": [budget.pk]}, HTTP_HOST="localhost"
+    )
+    assert form.status_code == 200 and b"Grant credit" in form.content
+    staff_client.post(
+        url,
+        {
+            "action": "grant_credit",
+            "_selected_action": [budget.pk],
+            "apply": "1",
+            "amount": "2.50",
+            "note": "support ticket 42",
+        },
+        HTTP_HOST="localhost",
+    )
+    budget.refresh_from_db()
+    assert budget.credit == D("2.50")
+    assert LedgerEntry.objects.get(tenant_id=tenant.pk, kind="credit_grant").note == (
+        "support ticket 42"
+    )

@@ -1,0 +1,66 @@
+"""Pricing arithmetic and the one-record-per-request rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+
+from apps.gateway.accounting import cost_of, prompt_token_bound
+from apps.gateway.catalog_cache import Price
+from apps.gateway.providers.base import Usage
+from apps.gateway.providers.tokens import estimate_prompt_tokens
+from tests.support.live import World, auth, user_message
+
+PRICE = Price(
+    Decimal("3"),
+    Decimal("15"),
+    Decimal("0.30"),
+    Decimal("3.75"),
+    datetime(2020, 1, 1, tzinfo=UTC),
+    None,
+)
+
+
+def test_cost_splits_cached_and_written_tokens_and_applies_markup() -> None:
+    usage = Usage(
+        prompt_tokens=1000, completion_tokens=200, cached_tokens=600, cache_write_tokens=100
+    )
+    # (300*3 + 600*0.30 + 100*3.75 + 200*15) / 1M = 0.004455; * 1.2
+    assert cost_of(PRICE, usage, Decimal("1.2")) == Decimal("0.00534600")
+
+
+def test_cost_is_quantized_to_8_places_and_zero_without_price() -> None:
+    assert cost_of(PRICE, Usage(prompt_tokens=1), Decimal(1)) == Decimal("0.00000300")
+    assert cost_of(None, Usage(prompt_tokens=10**6), Decimal(1)) == Decimal(0)
+
+
+def test_the_prompt_bound_never_underestimates() -> None:
+    request = {
+        "messages": [
+            {"role": "user", "content": "héllo wörld " * 50},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+        ]
+    }
+    assert prompt_token_bound(request) >= len(("héllo wörld " * 50).encode()) + 1600
+    assert prompt_token_bound(request) > estimate_prompt_tokens(request)
+
+
+def test_one_record_per_request(base_url: str, world: World) -> None:
+    before = len(world.usage_records())
+    ids = []
+    for stream in (False, True):
+        r = httpx.post(
+            base_url + "/chat/completions",
+            json={"model": world.models["mock"], "messages": user_message(), "stream": stream},
+            headers=auth(world.secret),
+        )
+        assert r.status_code == 200
+        ids.append(r.headers["x-request-id"])
+    for request_id in ids:
+        world.record_for(request_id)
+    records = world.usage_records()
+    assert len(records) == before + 2
+    assert sorted(r["request_id"] for r in records[-2:]) == sorted(ids)
+    assert all(r["provider"].startswith("mock") for r in records[-2:])
