@@ -1,6 +1,9 @@
 """Gateway overhead benchmark: the gateway in front of a fake OpenAI, against the fake alone.
 
-    PYTHONPATH=. .venv/bin/python -m bench.gateway [--quick]
+    PYTHONPATH=. .venv/bin/python -m bench.gateway [--quick] [--budget-overhead]
+
+`--budget-overhead` instead runs the gateway with and without its budget and rate-limit
+path (bench/gateway_baseline.py) side by side and reports the CPU that path adds.
 
 Starts, each as its own process: the fake OpenAI upstream (tests/fakes), the gateway
 (one uvicorn process, uvloop + httptools, test-like settings on the `cloudfreedom_bench`
@@ -146,8 +149,9 @@ if made:
     RouteTarget.objects.create(route=r, provider=p, upstream_model="gpt-4o")
     ModelPrice.objects.create(route=r, input_per_mtok=Decimal("1"), output_per_mtok=Decimal("2"),
         cached_input_per_mtok=Decimal("0.5"), cache_write_per_mtok=Decimal("1.25"))
-prod, _ = Product.objects.get_or_create(
-    slug="bench", defaults={"name": "Bench", "monthly_budget": Decimal("1000000")})
+prod, _ = Product.objects.update_or_create(
+    slug="bench", defaults={"name": "Bench", "monthly_budget": Decimal("1000000"),
+    "rpm_limit": 10_000_000, "tpm_limit": 2_000_000_000})
 prod.allowed_models.add(r)
 t = Tenant.objects.filter(slug="bench").first()
 t = t or create_tenant(name="Bench", slug="bench", product=prod)
@@ -207,6 +211,64 @@ def run_load(
     return result
 
 
+def start_gateway(module: str, port: int) -> subprocess.Popen:
+    cmd = [PY, "-m", "uvicorn", f"{module}:application", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    cmd += ["--lifespan", "off", "--log-level", "warning"]
+    proc, _ = start(cmd)
+    return proc
+
+
+def budget_overhead(counts: dict[int, int]) -> None:
+    """The gateway with and without its budget + rate-limit path, side by side."""
+    fake, fake_url = start([PY, "-m", "tests.fakes.runner", "--kind", "openai"], ready_line=True)
+    rows = []
+    try:
+        key = seed(fake_url)
+        for stream in (False, True):
+            for conc in (1, 10):
+                result = {}
+                for label, module in (
+                    ("without", "bench.gateway_baseline"),
+                    ("with", "cloudfreedom.asgi"),
+                ):
+                    port = free_port()
+                    gateway = start_gateway(module, port)
+                    try:
+                        wait_port(port)
+                        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+                        run_load(gateway.pid, url, key, MODEL, stream, conc, 100)  # warm up
+                        result[label] = run_load(
+                            gateway.pid, url, key, MODEL, stream, conc, counts[conc]
+                        )
+                    finally:
+                        gateway.terminate()
+                        gateway.wait(10)
+                rows.append((stream, conc, result["without"], result["with"]))
+                w, b = result["with"], result["without"]
+                print(
+                    f"{'stream' if stream else 'plain ':6} c={conc:<3} without budgets "
+                    f"{b['cpu_ms_per_req']:.3f} ms CPU, {b['rps']:.0f} rps | with budgets + rate "
+                    f"limits {w['cpu_ms_per_req']:.3f} ms CPU, {w['rps']:.0f} rps | added "
+                    f"{w['cpu_ms_per_req'] - b['cpu_ms_per_req']:+.3f} ms",
+                    flush=True,
+                )
+    finally:
+        fake.terminate()
+        fake.wait(10)
+    print(
+        "| mode | conc | CPU ms/req without | CPU ms/req with | added ms/req | req/s without "
+        "| req/s with |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for stream, conc, b, w in rows:
+        print(
+            f"| {'stream (10 chunks)' if stream else 'plain'} | {conc} | "
+            f"{b['cpu_ms_per_req']:.3f} | {w['cpu_ms_per_req']:.3f} | "
+            f"{w['cpu_ms_per_req'] - b['cpu_ms_per_req']:+.3f} | {b['rps']:.0f} | {w['rps']:.0f} |"
+        )
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
         loadgen_main(sys.argv[2:])
@@ -214,32 +276,15 @@ def main() -> None:
     quick = "--quick" in sys.argv
     counts = QUICK if quick else REQUESTS
     ensure_database()
+    if "--budget-overhead" in sys.argv:
+        budget_overhead(counts)
+        return
     fake, fake_url = start([PY, "-m", "tests.fakes.runner", "--kind", "openai"], ready_line=True)
     port = free_port()
     gateway = None
     try:
         key = seed(fake_url)
-        gateway, _ = start(
-            [
-                PY,
-                "-m",
-                "uvicorn",
-                "cloudfreedom.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--lifespan",
-                "off",
-                "--log-level",
-                "warning",
-            ]
-        )
+        gateway = start_gateway("cloudfreedom.asgi", port)
         wait_port(port)
         import urllib.request
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -47,6 +48,12 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    def delete(self, force_drop: bool = False, *args: Any, **kwargs: Any) -> Any:
+        # One transaction: the schema is never dropped while the row (and what points at
+        # it) stays behind, nor the reverse.
+        with transaction.atomic():
+            return super().delete(force_drop, *args, **kwargs)
 
     @property
     def is_active(self) -> bool:

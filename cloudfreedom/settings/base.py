@@ -219,6 +219,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
 # Honour HTTP(S)_PROXY / NO_PROXY / .netrc for upstream calls (deployments behind an
 # egress proxy). Off by default: it costs two thread hops per upstream request.
 GATEWAY_UPSTREAM_TRUST_ENV = env_bool("GATEWAY_UPSTREAM_TRUST_ENV", False)
+GATEWAY_UPSTREAM_CONNECTIONS = int(os.environ.get("GATEWAY_UPSTREAM_CONNECTIONS", "1000"))
+GATEWAY_DB_POOL_MAX = int(os.environ.get("GATEWAY_DB_POOL_MAX", "20"))
+# Keys and the catalog are cached per process for this long; revocation and suspension
+# still take effect on the next request (re-checked in the reservation round trip).
+GATEWAY_KEY_CACHE_TTL = float(os.environ.get("GATEWAY_KEY_CACHE_TTL", "5"))
+GATEWAY_CATALOG_TTL = float(os.environ.get("GATEWAY_CATALOG_TTL", "5"))
+GATEWAY_RETRY_BACKOFF = float(os.environ.get("GATEWAY_RETRY_BACKOFF", "0.25"))
+GATEWAY_RETRY_MAX_WAIT = float(os.environ.get("GATEWAY_RETRY_MAX_WAIT", "5"))
+# A reservation whose request died is released after this many seconds.
+BILLING_RESERVATION_TIMEOUT = int(os.environ.get("BILLING_RESERVATION_TIMEOUT", "900"))
 
 LOGGING = {
     "version": 1,

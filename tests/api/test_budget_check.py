@@ -41,7 +41,7 @@ def test_it_allows_an_affordable_request(
         "max_output_tokens": 100,
     }
     assert snapshot(tenant_a) == before
-    assert not Reservation.objects.exists()
+    assert not Reservation.objects.filter(tenant=tenant_a).exists()
 
 
 def test_it_denies_what_the_tenant_cannot_afford(

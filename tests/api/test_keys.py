@@ -73,7 +73,7 @@ def test_bad_key_input_is_400_and_creates_nothing(
         assert response.status_code == 400, body
         assert set(response.json()) == fields
     assert snapshot(tenant_a) == before
-    assert not Budget.objects.filter(scope="key").exists()
+    assert not Budget.objects.filter(tenant=tenant_a, scope="key").exists()
 
 
 def test_it_revokes_a_key_idempotently(

@@ -113,6 +113,33 @@ def test_make_run_serves_a_seeded_site_and_stops_on_one_ctrl_c(
             assert response.status_code == 302, response.text[:500]
             assert "Site administration" in client.get("/admin/").text
 
+        # The demo works offline: a key from the command, the seeded mock models.
+        key = subprocess.run(
+            [sys.executable, "manage.py", "create_api_key", "--tenant", "demo"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        chat = httpx.post(
+            base + "/v1/chat/completions",
+            headers=headers,
+            json={"model": "mock-gpt", "messages": [{"role": "user", "content": "Hello"}]},
+        )
+        assert chat.status_code == 200, chat.text
+        assert chat.json()["choices"][0]["message"]["content"]
+        assert chat.json()["system_fingerprint"] == "cloudfreedom-mock"
+        embed = httpx.post(
+            base + "/v1/embeddings", headers=headers, json={"model": "mock-embed", "input": "hi"}
+        )
+        assert embed.status_code == 200, embed.text
+        models = httpx.get(base + "/v1/models", headers=headers).json()
+        assert {"mock-gpt", "mock-claude", "mock-slow", "mock-embed"} <= {
+            m["id"] for m in models["data"]
+        }
+
         out.wait_for(r"celery@\S+ ready", timeout=60)  # the worker is up
         out.wait_for(r"beat: Starting", timeout=60)  # and beat
     finally:

@@ -15,6 +15,7 @@ import pytest
 
 from apps.billing.models import Budget, LedgerEntry, Reservation
 from apps.billing.services import set_key_limit, set_member_limit
+from apps.catalog.models import ModelRoute
 from apps.tenants.models import Membership
 from tests.support import factories
 from tests.support.live import LiveGateway, World, auth
@@ -28,23 +29,35 @@ ACTUAL = (Decimal(5) * 1 + Decimal(MAX_TOKENS) * 2) / Decimal(1_000_000) * Decim
 BUDGET = (ACTUAL * 20).quantize(Decimal("0.00000001"))
 
 
-def _setup(world: World, scope: str) -> tuple[str, Budget]:
+def _setup(world: World, scope: str) -> tuple[str, Budget, str]:
+    # Its own route and price: other tests may add prices to the shared world's routes.
+    openai = world.created[0]
+    route = factories.route(factories.unique("race"), targets=[(openai, "gpt-4o")], retries=0)
     generous = factories.product(monthly_budget=Decimal("100"), markup_percent=Decimal("10"))
     tight = factories.product(monthly_budget=BUDGET, markup_percent=Decimal("10"))
     for product in (generous, tight):
-        product.allowed_models.set(world.product.allowed_models.all())
+        product.allowed_models.set([route])
     tenant = world.new_tenant(product=tight if scope == "tenant" else generous)
     if scope == "member":
         user = factories.user()
         member = Membership.objects.create(user=user, tenant=tenant, role="member")
         key, secret = world.new_key(tenant=tenant, member=member)
         set_member_limit(member, BUDGET)
-        return secret, Budget.objects.get(member=member, scope="member")
+        return secret, Budget.objects.get(member=member, scope="member"), route.public_name
     key, secret = world.new_key(tenant=tenant)
     if scope == "key":
         set_key_limit(key, BUDGET)
-        return secret, Budget.objects.get(api_key=key, scope="key")
-    return secret, Budget.objects.get(tenant=tenant, scope="tenant")
+        return secret, Budget.objects.get(api_key=key, scope="key"), route.public_name
+    return secret, Budget.objects.get(tenant=tenant, scope="tenant"), route.public_name
+
+
+def _cleanup(budget: Budget, model: str) -> None:
+    tenant = budget.tenant
+    products = [tenant.product]
+    tenant.delete(force_drop=True)
+    for product in products:
+        product.delete()
+    ModelRoute.objects.filter(public_name=model).delete()
 
 
 async def _one(client: httpx.AsyncClient, url: str, body: dict[str, Any], abandon: bool) -> int:
@@ -90,25 +103,31 @@ def _settled(budget: Budget, timeout: float = 10.0) -> Budget:
 def test_concurrent_requests_never_overspend(
     gateway: LiveGateway, world: World, scope: str, abandon: bool
 ) -> None:
-    secret, budget = _setup(world, scope)
+    secret, budget, model = _setup(world, scope)
     world.fakes["openai"].set_default(chunks=10, chunk_delay=0.01)
+    try:
+        statuses = asyncio.run(_storm(gateway.url + "/v1/chat/completions", secret, model, abandon))
 
-    statuses = asyncio.run(
-        _storm(gateway.url + "/v1/chat/completions", secret, world.models["gpt"], abandon)
-    )
-
-    ok = statuses.count(200)
-    assert set(statuses) <= {200, 402}, statuses
-    assert ok >= 19
-    budget = _settled(budget)
-    assert budget.reserved == 0
-    assert budget.spent <= BUDGET
-    records = world.usage_records(budget.tenant)
-    assert len(records) == ok  # one record per request that reached the upstream, no more
-    assert sum(r["cost"] for r in records) == budget.spent
-    charged = LedgerEntry.objects.filter(tenant_id=budget.tenant_id, kind="usage")
-    assert -sum(e.amount for e in charged) == budget.spent
-    if abandon:
-        assert {r["status"] for r in records} == {"client_closed"}
-    else:
-        assert ok <= 21  # the budget really was the limit
+        ok = statuses.count(200)
+        assert set(statuses) <= {200, 402}, statuses
+        assert ok >= 19
+        budget = _settled(budget)
+        held = list(
+            Reservation.objects.filter(tenant_id=budget.tenant_id, state="held").values_list(
+                "request_id", flat=True
+            )
+        )
+        assert held == []
+        assert budget.reserved == 0
+        assert budget.spent <= BUDGET
+        records = world.usage_records(budget.tenant)
+        assert len(records) == ok  # one record per request that reached the upstream, no more
+        assert sum(r["cost"] for r in records) == budget.spent
+        charged = LedgerEntry.objects.filter(tenant_id=budget.tenant_id, kind="usage")
+        assert -sum(e.amount for e in charged) == budget.spent
+        if abandon:
+            assert {r["status"] for r in records} == {"client_closed"}
+        else:
+            assert ok <= 21  # the budget really was the limit
+    finally:
+        _cleanup(budget, model)

@@ -65,3 +65,19 @@ def test_a_failure_midway_leaves_no_schema_behind(product: Any, monkeypatch: Any
         create_tenant(name="Half", slug="half-made", product=product)
     assert not Tenant.objects.filter(slug="half-made").exists()
     assert not schema_exists("t_half_made")
+
+
+def test_a_failed_delete_keeps_both_the_row_and_the_schema(product: Any, monkeypatch: Any) -> None:
+    from django.db import models
+
+    tenant = create_tenant(name="Keep", slug="keep-me", product=product)
+
+    def explode(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("row delete failed")
+
+    monkeypatch.setattr(models.Model, "delete", explode)
+    with pytest.raises(RuntimeError):
+        tenant.delete(force_drop=True)
+    monkeypatch.undo()
+    assert Tenant.objects.filter(slug="keep-me").exists()
+    assert schema_exists(tenant.schema_name)
