@@ -23,6 +23,7 @@ from psycopg import sql
 from apps.billing import budget, ratelimit
 from apps.core import db
 from apps.gateway import auth
+from apps.gateway.background import BACKGROUND
 from apps.gateway.catalog_cache import Price, RouteInfo
 from apps.gateway.context import RequestContext
 from apps.gateway.errors import GatewayError
@@ -333,7 +334,16 @@ RECORDS = RecordStatements()
 async def record(
     ctx: RequestContext, outcome: Outcome, reservation: budget.Reservation | None
 ) -> None:
-    """Write the usage record and settle, in ONE transaction. Never raises."""
+    """Write the usage record and settle, in ONE transaction. Never raises.
+
+    Shielded: a client that leaves while this runs cancels the request's task, and the
+    record and settlement must still land exactly once."""
+    await BACKGROUND.shielded(_record(ctx, outcome, reservation))
+
+
+async def _record(
+    ctx: RequestContext, outcome: Outcome, reservation: budget.Reservation | None
+) -> None:
     usage = outcome.usage
     params = (
         ctx.request_id,

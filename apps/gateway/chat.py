@@ -6,6 +6,7 @@ request in and the answer (or stream) back out, so it can route to any provider.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -144,6 +145,22 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
         result = await attempt(route.targets, route.retries, one, attempts)
     except AllTargetsFailed as exc:
         raise await _failed(call, adm, model, attempts, exc, stream=False)
+    except asyncio.CancelledError:
+        # The client left while the upstream worked (the upstream request is aborted with
+        # this task). The prompt was sent, so it is billed as counted; nothing else is.
+        usage = Usage(prompt_tokens=estimated, reported=False)
+        cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
+        outcome = _outcome(
+            model,
+            attempts,
+            usage,
+            cost,
+            status="client_closed",
+            error_type="client_closed",
+            http_status=None,
+        )
+        await accounting.record(call.ctx, outcome, adm.reservation)
+        raise
     usage = result.usage
     cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
     await accounting.record(

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from apps.gateway.background import BACKGROUND
 from apps.gateway.errors import GatewayError, openai_stream_error
 from apps.gateway.providers.base import ChatStream, UpstreamError, Usage, is_usage_chunk
 from apps.gateway.translate.anthropic_stream import (
@@ -31,26 +32,6 @@ DONE = b"data: [DONE]\n\n"
 
 # (status, error_type, usage, ttft_ms) → record usage
 Finalizer = Callable[[str, str, Usage, int | None], Awaitable[None]]
-
-
-class BackgroundTasks:
-    """Strong references to shielded accounting tasks until they finish."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def run(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-
-BACKGROUND = BackgroundTasks()
 
 
 class StreamRelay:
@@ -73,9 +54,7 @@ class StreamRelay:
             except Exception as exc:  # closing a dead socket must not lose the record
                 log.warning("upstream_close_failed error=%s", type(exc).__name__)
         usage = self.upstream.usage
-        await asyncio.shield(
-            BACKGROUND.run(self.finalize(self.status, self.error_type, usage, self.ttft_ms))
-        )
+        await BACKGROUND.shielded(self.finalize(self.status, self.error_type, usage, self.ttft_ms))
 
     def _fail(self, exc: UpstreamError) -> GatewayError:
         self.status = "error"

@@ -64,3 +64,39 @@ def test_one_record_per_request(base_url: str, world: World) -> None:
     assert len(records) == before + 2
     assert sorted(r["request_id"] for r in records[-2:]) == sorted(ids)
     assert all(r["provider"].startswith("mock") for r in records[-2:])
+
+
+def test_a_client_that_leaves_a_plain_request_still_gets_exactly_one_record(
+    base_url: str, world: World
+) -> None:
+    import time
+
+    import httpx
+    import pytest
+
+    from apps.billing.models import Reservation
+
+    world.fakes["openai"].script(delay=1.5)
+    before = {r["request_id"] for r in world.usage_records()}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            base_url + "/chat/completions",
+            json={"model": world.models["gpt"], "messages": user_message()},
+            headers=auth(world.secret),
+            timeout=0.3,
+        )
+    deadline = time.monotonic() + 5
+    while True:
+        new = [r for r in world.usage_records() if r["request_id"] not in before]
+        if new or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(new) == 1
+    record = new[0]
+    assert record["status"] == "client_closed" and record["streamed"] is False
+    assert record["prompt_tokens"] > 0 and record["completion_tokens"] == 0
+    assert record["cost"] > 0
+    reservation = Reservation.objects.get(request_id=record["request_id"])
+    assert reservation.state == "settled" and reservation.actual_cost == record["cost"]
+    time.sleep(1.5)  # the upstream's late answer changes nothing
+    assert len([r for r in world.usage_records() if r["request_id"] not in before]) == 1
