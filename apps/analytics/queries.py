@@ -18,23 +18,12 @@ from django.db.models.functions import Coalesce, TruncDate
 from django_tenants.utils import schema_context
 
 from apps.analytics.models import NONE_ID, AggregationState, UsageRollup
-from apps.analytics.services import ERROR_STATUSES
+from apps.analytics.services import ERROR_STATUSES, SUM_COLUMNS
 from apps.keys.models import ApiKey
 from apps.tenants.models import Membership, Tenant
 from apps.usage.models import UsageRecord
 
 GROUP_BY = ("day", "model", "key", "member")
-_TOTALS = (
-    "requests",
-    "errors",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "cost",
-    "latency_ms_total",
-    "ttft_ms_total",
-    "ttft_count",
-)
 
 
 @dataclass
@@ -52,7 +41,7 @@ class SummaryRow:
     ttft_count: int = 0
 
     def add(self, values: dict[str, Any]) -> None:
-        for name in _TOTALS:
+        for name in SUM_COLUMNS:
             setattr(self, name, getattr(self, name) + (values[name] or 0))
 
     @property
@@ -80,7 +69,7 @@ def _rollup_rows(tenant: Tenant, group_by: str, start: datetime, end: datetime) 
     return (
         qs.annotate(group=group)
         .values("group")
-        .annotate(**{name: Sum(name) for name in _TOTALS})
+        .annotate(**{name: Sum(name) for name in SUM_COLUMNS})
         .order_by()
     )
 

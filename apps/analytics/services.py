@@ -34,7 +34,7 @@ SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Status values that count as errors in rollups. A client that hung up is not our error.
 ERROR_STATUSES = (UsageRecord.Status.ERROR.value, UsageRecord.Status.INCOMPLETE.value)
 
-_SUM_COLUMNS = (
+SUM_COLUMNS = (
     "requests",
     "errors",
     "prompt_tokens",
@@ -47,12 +47,12 @@ _SUM_COLUMNS = (
 )
 _GROUP_COLUMNS = ("model", "api_key_id", "member_id", "provider")
 _CONFLICT = "(tenant_id, granularity, bucket, model, api_key_id, member_id, provider)"
-_REPLACE = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_SUM_COLUMNS, "updated_at"))
+_REPLACE = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*SUM_COLUMNS, "updated_at"))
 _INSERT_COLUMNS = (
     "granularity, bucket, tenant_id, "
     + ", ".join(_GROUP_COLUMNS)
     + ", "
-    + ", ".join(_SUM_COLUMNS)
+    + ", ".join(SUM_COLUMNS)
     + ", updated_at"
 )
 
@@ -128,7 +128,7 @@ def _upsert_hourly(tenant: Tenant, since: datetime, run_ts: datetime) -> int:
 def _upsert_daily(tenant: Tenant, day_since: datetime, run_ts: datetime) -> int:
     """Days are summed from the (just recomputed) hours, so both granularities agree."""
     rollups = _qualified(settings.PUBLIC_SCHEMA_NAME, UsageRollup._meta.db_table)
-    sums = ", ".join(f"sum(h.{c})" for c in _SUM_COLUMNS)
+    sums = ", ".join(f"sum(h.{c})" for c in SUM_COLUMNS)
     sql = f"""
         INSERT INTO {rollups} ({_INSERT_COLUMNS})
         SELECT 'day', date_trunc('day', h.bucket, 'UTC'), h.tenant_id,

@@ -62,7 +62,7 @@ def _apply_max_output(body: dict[str, Any], limit: int) -> None:
         body["max_completion_tokens"] = limit
 
 
-def _outcome(
+def outcome_of(
     model: str,
     attempts: Attempts,
     usage: Usage,
@@ -91,7 +91,7 @@ def _outcome(
     )
 
 
-async def _failed(
+async def record_failure(
     call: Call,
     adm: Admission,
     model: str,
@@ -101,7 +101,7 @@ async def _failed(
     stream: bool,
 ) -> Exception:
     error = from_upstream(exc.last, all_failed=exc.final)
-    outcome = _outcome(
+    outcome = outcome_of(
         model,
         attempts,
         Usage(),
@@ -144,13 +144,13 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
     try:
         result = await attempt(route.targets, route.retries, one, attempts)
     except AllTargetsFailed as exc:
-        raise await _failed(call, adm, model, attempts, exc, stream=False)
+        raise await record_failure(call, adm, model, attempts, exc, stream=False)
     except asyncio.CancelledError:
         # The client left while the upstream worked (the upstream request is aborted with
         # this task). The prompt was sent, so it is billed as counted; nothing else is.
         usage = Usage(prompt_tokens=estimated, reported=False)
         cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
-        outcome = _outcome(
+        outcome = outcome_of(
             model,
             attempts,
             usage,
@@ -164,7 +164,7 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
     usage = result.usage
     cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
     await accounting.record(
-        call.ctx, _outcome(model, attempts, usage, cost, status="success"), adm.reservation
+        call.ctx, outcome_of(model, attempts, usage, cost, status="success"), adm.reservation
     )
     await accounting.add_tokens(adm.limits, _extra_tokens(usage, estimated))
     call.headers[COST] = str(cost)
@@ -195,12 +195,12 @@ async def _stream(
     try:
         upstream = await attempt(adm.route.targets, adm.route.retries, one, attempts)
     except AllTargetsFailed as exc:
-        raise await _failed(call, adm, model, attempts, exc, stream=True)
+        raise await record_failure(call, adm, model, attempts, exc, stream=True)
     ctx = call.ctx
 
     async def finalize(status: str, error_type: str, usage: Usage, ttft_ms: int | None) -> None:
         cost = accounting.cost_of(adm.price, usage, ctx.markup_factor)
-        outcome = _outcome(
+        outcome = outcome_of(
             model,
             attempts,
             usage,

@@ -3,15 +3,12 @@ default) is encoded here, so every provider supports both encodings."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import orjson
 from django.http import HttpResponse
 
 from apps.gateway import accounting
-from apps.gateway.chat import _outcome
-from apps.gateway.errors import from_upstream
-from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget, Usage
+from apps.gateway.chat import outcome_of, record_failure
+from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget
 from apps.gateway.providers.embeddings import to_base64_response, to_float_response
 from apps.gateway.providers.registry import get_adapter
 from apps.gateway.providers.tokens import estimate_embedding_tokens
@@ -48,22 +45,11 @@ async def embeddings(call: Call) -> HttpResponse:
     try:
         result = await attempt(route.targets, route.retries, one, attempts)
     except AllTargetsFailed as exc:
-        error = from_upstream(exc.last, all_failed=exc.final)
-        outcome = _outcome(
-            model,
-            attempts,
-            Usage(),
-            Decimal(0),
-            status="error",
-            error_type=exc.last.kind,
-            http_status=error.status,
-        )
-        await accounting.record(call.ctx, outcome, adm.reservation)
-        raise error
+        raise await record_failure(call, adm, model, attempts, exc, stream=False)
     usage = result.usage
     cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
     await accounting.record(
-        call.ctx, _outcome(model, attempts, usage, cost, status="success"), adm.reservation
+        call.ctx, outcome_of(model, attempts, usage, cost, status="success"), adm.reservation
     )
     await accounting.add_tokens(adm.limits, usage.prompt_tokens - estimated)
     call.headers[COST] = str(cost)
