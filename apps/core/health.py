@@ -28,6 +28,8 @@ def check_database() -> str | None:
 
 
 def check_redis() -> str | None:
+    if not settings.REDIS_URL:
+        return "NotConfigured"  # running without Redis (see `make run`)
     try:
         client = redis.Redis.from_url(
             settings.REDIS_URL,

@@ -104,7 +104,10 @@ def flush_key_use(client: redis.Redis | None = None) -> int:
     while this runs land in a fresh hash for the next flush. A batch whose UPDATE failed
     stays in Redis under its "flushing" name and is written by the next run.
     """
-    client = client or redis.Redis.from_url(settings.REDIS_URL)
+    if client is None:
+        if not settings.REDIS_URL:
+            return 0  # without Redis, processes keep last-used times to themselves
+        client = redis.Redis.from_url(settings.REDIS_URL)
     batches = [name.decode() for name in client.scan_iter(f"{REDIS_HASH}:flushing:*")]
     taking = f"{REDIS_HASH}:flushing:{time.time_ns()}"
     try:

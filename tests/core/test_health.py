@@ -45,3 +45,11 @@ def test_readyz_turns_503_naming_redis_when_it_is_unreachable() -> None:
         response = httpx.get(base + "/readyz", timeout=10)
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
+
+
+def test_readyz_names_redis_when_running_without_it(db: Any, client: Any, settings: Any) -> None:
+    settings.REDIS_URL = ""
+    response = client.get("/readyz", HTTP_HOST="localhost")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["redis"]
+    assert response.json()["checks"]["redis"] == "failed: NotConfigured"

@@ -64,3 +64,8 @@ def test_the_beat_schedule_names_registered_tasks() -> None:
     assert app.conf.beat_schedule == BEAT_SCHEDULE
     for entry in BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks, entry["task"]
+
+
+def test_flushing_without_redis_configured_is_a_no_op(settings: object) -> None:
+    settings.REDIS_URL = ""  # type: ignore[attr-defined]
+    assert flush_key_use() == 0
