@@ -128,9 +128,8 @@ async def settle(conn: psycopg.AsyncConnection, reservation_id: int, actual_cost
     """Release the reservation and charge `actual_cost` at every scope, with its ledger entry.
 
     Runs in the caller's transaction: write the usage record in the same one. It reads no
-    result, so inside `async with conn.pipeline():` the usage INSERT, this and the COMMIT go
-    out together (one wait instead of three); there a missing reservation surfaces as
-    psycopg.errors.NoDataFound when the pipeline syncs. Settling twice charges once.
+    result, so a caller may send it inside one script with the usage INSERT and the COMMIT
+    (the gateway does: `SETTLE_SQL`, one round trip). Settling twice charges once.
     """
     if actual_cost < 0:
         raise ValueError("actual_cost must not be negative")

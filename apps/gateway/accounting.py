@@ -1,8 +1,8 @@
 """Money and limits for the gateway: prices, reservations, rate limits, usage records.
 
-Every call into `apps.billing` lives in this module. Before a request: one pipelined round
-trip that re-checks the key (auth.STATUS_SQL) and reserves the worst-case cost. After a
-request that reached an upstream: one transaction that inserts the usage record into the
+Every call into `apps.billing` lives in this module. Before a request: one statement that
+reserves the worst-case cost and re-reads the key's status. After a request that reached
+an upstream: one transaction, sent as one script, that inserts the usage record into the
 tenant's schema and settles the reservation to the actual cost.
 """
 
