@@ -7,8 +7,9 @@ stored HMAC digest. The key+tenant row is cached per process for a few seconds
 Revocation, expiry and tenant suspension still take effect on the very next request: the
 cache can only be stale in the "still usable" direction, and every request that goes on
 to an upstream re-reads `revoked_at`, `expires_at` and the tenant's status, joined onto
-the budget reservation's statement (`accounting.reserve`: one round trip for both). Requests that do not reserve (`GET /v1/models`) run the same
-check on its own. A snapshot that says "revoked" or "suspended" is refused at once.
+the budget reservation's statement (`accounting.reserve`: one round trip for both).
+Requests that do not reserve (`GET /v1/models`) run the same check on its own. A snapshot
+that says "revoked" or "suspended" is refused at once.
 """
 
 from __future__ import annotations
