@@ -28,6 +28,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Finished reservations are working state; the ledger and usage records keep history.
+    "billing.prune_reservations": {
+        "task": "billing.prune_reservations",
+        "schedule": crontab(minute="17", hour="3"),
+        "options": {"expires": 3600},
+    },
     "analytics.aggregate_usage": {
         "task": "analytics.aggregate_usage",  # apps.analytics.tasks.aggregate_usage
         "schedule": crontab(minute="*/5"),

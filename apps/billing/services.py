@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -364,6 +365,27 @@ def record_usage_charge(
     if status == "missing":
         raise BillingError(f"Tenant {tenant_id} has no budget.")
     return status == "charged"
+
+
+def prune_reservations(*, older_than: timedelta | None = None, batch: int = 10_000) -> int:
+    """Delete finished reservations (settled or released) older than `older_than`.
+
+    A reservation is working state, not history: once finished, the ledger entry and the
+    usage record hold everything it knew. Held ones are never touched. In batches, so a
+    large backlog never holds one long lock. Returns how many were deleted."""
+    age = older_than or timedelta(days=settings.BILLING_RESERVATION_RETENTION_DAYS)
+    cutoff = timezone.now() - age
+    finished = (Reservation.State.SETTLED, Reservation.State.EXPIRED)
+    deleted = 0
+    while True:
+        ids = list(
+            Reservation.objects.filter(state__in=finished, created_at__lt=cutoff).values_list(
+                "id", flat=True
+            )[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += Reservation.objects.filter(id__in=ids, state__in=finished).delete()[0]
 
 
 def expired_reservation_ids(limit: int = 1000) -> list[int]:

@@ -50,3 +50,9 @@ def release_expired_reservations(batch: int = 1000) -> dict[str, int]:
             logger.exception("budget.release_failed reservation=%s", reservation_id)
             failed += 1
     return {"released": released, "failed": failed}
+
+
+@shared_task(name="billing.prune_reservations")
+def prune_reservations() -> int:
+    """Delete finished reservations past their retention; held ones are never touched."""
+    return services.prune_reservations()

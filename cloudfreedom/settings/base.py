@@ -229,6 +229,8 @@ GATEWAY_RETRY_BACKOFF = float(os.environ.get("GATEWAY_RETRY_BACKOFF", "0.25"))
 GATEWAY_RETRY_MAX_WAIT = float(os.environ.get("GATEWAY_RETRY_MAX_WAIT", "5"))
 # A reservation whose request died is released after this many seconds.
 BILLING_RESERVATION_TIMEOUT = int(os.environ.get("BILLING_RESERVATION_TIMEOUT", "900"))
+# Finished reservations are deleted after this many days (the ledger keeps the history).
+BILLING_RESERVATION_RETENTION_DAYS = int(os.environ.get("BILLING_RESERVATION_RETENTION_DAYS", "7"))
 
 LOGGING = {
     "version": 1,
