@@ -7,11 +7,16 @@ exponential backoff otherwise. Then fall back to the next target. Upstream 401/4
 credentials) and quota-exhausted 429s also fall back, without retrying the same target.
 Any other 4xx is the request's own fault and goes straight back to the client.
 Every attempt is recorded: target, status, error kind, milliseconds.
+
+All attempts of one request share a deadline (`GATEWAY_REQUEST_DEADLINE`): no retry or
+fallback starts after it, and each attempt's read timeout is cut to the time left, so two
+targets with generous timeouts and retries cannot hold a client for many minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +33,7 @@ T = TypeVar("T")
 
 DEFAULT_BACKOFF = 0.25  # seconds; doubled per retry
 DEFAULT_MAX_WAIT = 5.0  # the most we ever sleep between two attempts
+DEFAULT_DEADLINE = 600.0  # seconds for all attempts of one request together
 
 
 @dataclass(slots=True)
@@ -80,10 +86,18 @@ async def attempt(
 ) -> T:
     """Run `call` on targets in order until one succeeds; raise AllTargetsFailed."""
     max_wait = float(getattr(settings, "GATEWAY_RETRY_MAX_WAIT", DEFAULT_MAX_WAIT))
+    deadline = time.monotonic() + float(
+        getattr(settings, "GATEWAY_REQUEST_DEADLINE", DEFAULT_DEADLINE)
+    )
     last: UpstreamError | None = None
     for target in targets:
         attempts.target = target
         for retry in range(retries + 1):
+            left = deadline - time.monotonic()
+            if left <= 0 and last is not None:
+                raise AllTargetsFailed(last, final=True)
+            if left < target.timeout:
+                target = dataclasses.replace(target, timeout=max(left, 0.001))
             started = time.perf_counter()
             try:
                 result = await call(target)
@@ -104,6 +118,8 @@ async def attempt(
                 delay = _wait(exc, retry, max_wait)
                 if delay is None:
                     break
+                if time.monotonic() + delay >= deadline:
+                    raise AllTargetsFailed(exc, final=True)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 continue

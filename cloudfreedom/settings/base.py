@@ -227,6 +227,8 @@ GATEWAY_KEY_CACHE_TTL = float(os.environ.get("GATEWAY_KEY_CACHE_TTL", "5"))
 GATEWAY_CATALOG_TTL = float(os.environ.get("GATEWAY_CATALOG_TTL", "5"))
 GATEWAY_RETRY_BACKOFF = float(os.environ.get("GATEWAY_RETRY_BACKOFF", "0.25"))
 GATEWAY_RETRY_MAX_WAIT = float(os.environ.get("GATEWAY_RETRY_MAX_WAIT", "5"))
+# All upstream attempts of one request (retries and fallbacks) share this many seconds.
+GATEWAY_REQUEST_DEADLINE = float(os.environ.get("GATEWAY_REQUEST_DEADLINE", "600"))
 # A reservation whose request died is released after this many seconds.
 BILLING_RESERVATION_TIMEOUT = int(os.environ.get("BILLING_RESERVATION_TIMEOUT", "900"))
 # Finished reservations are deleted after this many days (the ledger keeps the history).
