@@ -8,6 +8,7 @@ tenant's schema and settles the reservation to the actual cost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -341,6 +342,23 @@ async def record(
     await BACKGROUND.shielded(_record(ctx, outcome, reservation))
 
 
+# Waits between attempts to write a usage record when the database does not answer.
+RECORD_RETRY_DELAYS = (0.1, 0.5, 2.0, 5.0)
+
+
+def _record_failed(ctx: RequestContext, outcome: Outcome, exc: BaseException) -> None:
+    # Nothing was written (one transaction). The reservation stays held until billing's
+    # sweeper releases it with an `incomplete` record; the error is loud for operators.
+    log.error(
+        "usage_record_failed request_id=%s tenant=%s key=%s cost=%s error=%s",
+        ctx.request_id,
+        ctx.key.tenant_id,
+        ctx.key.prefix,
+        outcome.cost,
+        type(exc).__name__,
+    )
+
+
 async def _record(
     ctx: RequestContext, outcome: Outcome, reservation: budget.Reservation | None
 ) -> None:
@@ -371,25 +389,30 @@ async def _record(
         outcome.ttft_ms,
         outcome.streamed,
     )
-    try:
-        settle = reservation is not None
-        if settle:
-            params = (*params, reservation.id, outcome.cost)
-        async with db.connection() as conn:
-            cur = psycopg.AsyncClientCursor(conn)
-            await cur.execute(RECORDS.get(ctx.key.schema, settle), params)
-    except Exception as exc:
-        # Nothing was written (one transaction). The reservation stays held until billing's
-        # sweeper releases it with an `incomplete` record; the error is loud for operators.
-        log.error(
-            "usage_record_failed request_id=%s tenant=%s key=%s cost=%s error=%s",
-            ctx.request_id,
-            ctx.key.tenant_id,
-            ctx.key.prefix,
-            outcome.cost,
-            type(exc).__name__,
-        )
-        return
+    settle = reservation is not None
+    if settle:
+        params = (*params, reservation.id, outcome.cost)  # type: ignore[union-attr]
+    statement = RECORDS.get(ctx.key.schema, settle)
+    for delay in (*RECORD_RETRY_DELAYS, None):
+        try:
+            async with db.connection() as conn:
+                cur = psycopg.AsyncClientCursor(conn)
+                await cur.execute(statement, params)
+            break
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            # A database blip (restart, failover, a dropped connection). Retrying is safe:
+            # the script is one transaction, a record already written is never overwritten
+            # and a reservation settles once.
+            if delay is None:
+                _record_failed(ctx, outcome, exc)
+                return
+            log.warning(
+                "usage_record_retry request_id=%s error=%s", ctx.request_id, type(exc).__name__
+            )
+            await asyncio.sleep(delay)
+        except Exception as exc:
+            _record_failed(ctx, outcome, exc)
+            return
     # Debug level: an INFO line per request would cost more CPU than the accounting itself.
     log.debug(
         "usage_recorded request_id=%s tenant=%s key=%s model=%s status=%s cost=%s "

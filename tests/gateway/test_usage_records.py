@@ -100,3 +100,38 @@ def test_a_client_that_leaves_a_plain_request_still_gets_exactly_one_record(
     assert reservation.state == "settled" and reservation.actual_cost == record["cost"]
     time.sleep(1.5)  # the upstream's late answer changes nothing
     assert len([r for r in world.usage_records() if r["request_id"] not in before]) == 1
+
+
+def test_a_database_blip_while_recording_is_retried_and_records_once(
+    base_url: str, world: World, monkeypatch: object
+) -> None:
+    import psycopg
+
+    from apps.billing.models import Reservation
+    from apps.gateway import accounting
+
+    real_execute = psycopg.AsyncClientCursor.execute
+    failures = {"left": 2}
+
+    async def flaky(
+        self: psycopg.AsyncClientCursor, query: object, params: object = None
+    ) -> object:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return await real_execute(self, query, params)
+
+    monkeypatch.setattr(psycopg.AsyncClientCursor, "execute", flaky)  # type: ignore[attr-defined]
+    monkeypatch.setattr(accounting, "RECORD_RETRY_DELAYS", (0.01, 0.01, 0.01))  # type: ignore[attr-defined]
+    r = httpx.post(
+        base_url + "/chat/completions",
+        json={"model": world.models["gpt"], "messages": user_message()},
+        headers=auth(world.secret),
+    )
+    assert r.status_code == 200
+    assert failures["left"] == 0
+    request_id = r.headers["x-request-id"]
+    records = [x for x in world.usage_records() if x["request_id"] == request_id]
+    assert len(records) == 1 and records[0]["status"] == "success"
+    reservation = Reservation.objects.get(request_id=request_id)
+    assert reservation.state == "settled" and reservation.actual_cost == records[0]["cost"]
