@@ -69,14 +69,7 @@ class AnthropicStream(SSEChatStream):
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:
             return ()
-        try:
-            data = orjson.loads(event.data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                "upstream anthropic sent a malformed stream event",
-                kind="upstream_error",
-                retryable=False,
-            ) from None
+        data = self._json(event)
         tr = self._tr
         chunks = tr.feed(event.event, data)
         if tr.error is not None:

@@ -71,14 +71,7 @@ class GeminiStream(SSEChatStream):
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:
             return ()
-        try:
-            fragment = orjson.loads(event.data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                "upstream gemini sent a malformed stream fragment",
-                kind="upstream_error",
-                retryable=False,
-            ) from None
+        fragment = self._json(event)
         if not isinstance(fragment, dict):
             return ()
         if fragment.get("error"):

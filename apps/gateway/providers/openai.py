@@ -48,14 +48,7 @@ class OpenAIStream(SSEChatStream):
         if data == _DONE:
             self._done = True
             return ()
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(
-                "upstream openai sent a malformed stream chunk",
-                kind="upstream_error",
-                retryable=False,
-            ) from None
+        chunk = self._json(event)
         if not isinstance(chunk, dict):
             return ()
         if chunk.get("error"):

@@ -148,6 +148,17 @@ class SSEChatStream:
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         raise NotImplementedError
 
+    def _json(self, event: SSEEvent) -> Any:
+        """The event's JSON payload; a malformed one ends the stream as an upstream error."""
+        try:
+            return orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            raise UpstreamError(
+                f"upstream {self.provider} sent a malformed stream event",
+                kind="upstream_error",
+                retryable=False,
+            ) from None
+
     def _on_eof(self) -> Iterable[dict[str, Any]]:
         """The body ended. Default: without the terminator it is a cut."""
         if not self._done:
