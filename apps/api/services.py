@@ -254,9 +254,9 @@ def ingest_usage(tenant: Tenant, data: dict[str, Any]) -> tuple[UsageRecord, boo
         except billing.BillingError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]})
         if not charged:
-            # The ledger already holds a usage charge under this id but this tenant has no
-            # record of it: another tenant's request. Refuse rather than record it unbilled.
-            raise field_error("request_id", "This request id is already in use.")
+            # This tenant's ledger already charged this id but holds no record of it (the
+            # record was lost): refuse rather than keep a second, unbilled record.
+            raise field_error("request_id", "This request id was already charged.")
     logger.info(
         "api.usage_ingested tenant=%s request_id=%s key=%s model=%s cost=%s",
         tenant.slug,

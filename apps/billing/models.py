@@ -173,9 +173,12 @@ class LedgerEntry(models.Model):
         ordering = ("-created_at", "-id")
         verbose_name_plural = "ledger entries"
         constraints = [
-            # Settling twice (or an ingest repeat) can never charge a request twice.
+            # Settling twice (or an ingest repeat) can never charge a request twice. Per
+            # tenant: request ids from an external proxy are only unique within a tenant.
             models.UniqueConstraint(
-                fields=("request_id",), condition=Q(kind="usage"), name="ledger_usage_once"
+                fields=("tenant", "request_id"),
+                condition=Q(kind="usage"),
+                name="ledger_usage_once_per_tenant",
             )
         ]
         indexes = [models.Index(fields=("tenant", "period", "kind"), name="ledger_tenant_period")]
