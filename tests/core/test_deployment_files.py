@@ -79,3 +79,9 @@ def test_make_run_starts_the_same_processes_as_the_makefile_targets() -> None:
     for name in ("web", "worker", "beat"):
         make_command = shlex.split(targets[name][0].replace("$(BIN)/", ""))
         assert _normalise(started[name]) == _normalise(make_command), name
+
+
+def test_the_image_never_copies_local_state_or_secrets() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".venv/", ".data/", ".env", ".git/"):
+        assert entry in ignored, entry
