@@ -61,8 +61,11 @@ class GatewayHandler(ASGIHandler):
             error_response.close()
             return
 
+        sent: list[Any] = []
+
         async def process_request() -> Any:
             response = await self.run_get_response(request)
+            sent.append(response)
             try:
                 await self.send_response(response, send)
             except asyncio.CancelledError:
@@ -92,7 +95,10 @@ class GatewayHandler(ASGIHandler):
         try:
             response = tasks[1].result()
         except asyncio.CancelledError:
-            pass
+            # The client left mid-response: close it anyway, so a streamed body's resources
+            # (the upstream stream, its usage record) are released now, not at GC time.
+            for response in sent:
+                response.close()
         else:
             # Synchronous receivers of request_finished run here, on the loop thread,
             # where no ORM connection exists: cheap, and no thread hop.

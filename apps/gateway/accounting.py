@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import orjson
 import psycopg
 import psycopg_pool
 from psycopg import sql
@@ -29,17 +28,12 @@ from apps.gateway.catalog_cache import Price, RouteInfo
 from apps.gateway.context import RequestContext
 from apps.gateway.errors import GatewayError
 from apps.gateway.providers.base import Usage
-from apps.gateway.providers.tokens import text_bytes
 
 log = logging.getLogger("cloudfreedom.gateway.accounting")
 
 MILLION = Decimal(1_000_000)
 CENT_MICRO = Decimal("0.00000001")  # costs are kept to 8 decimal places
 ZERO = Decimal(0)
-# Upper bounds for the reservation. A BPE token covers at least one byte, so UTF-8 bytes
-# bound text tokens; images are bounded by the largest per-image charge we know of.
-IMAGE_TOKENS_BOUND = 1_600
-PER_MESSAGE_BOUND = 8
 
 
 # -- prices ------------------------------------------------------------------------------
@@ -60,59 +54,6 @@ def cost_of(price: Price | None, usage: Usage, markup_factor: Decimal) -> Decima
         + usage.completion_tokens * price.output
     )
     return (raw / MILLION * markup_factor).quantize(CENT_MICRO, rounding=ROUND_HALF_UP)
-
-
-def _content_bound(content: Any) -> int:
-    if isinstance(content, str):
-        return text_bytes(content)
-    total = 0
-    if isinstance(content, list):
-        for part in content:
-            if not isinstance(part, dict):
-                continue
-            kind = part.get("type")
-            if kind == "text":
-                total += text_bytes(part.get("text") or "")
-            elif kind in ("image_url", "image", "input_image"):
-                total += IMAGE_TOKENS_BOUND
-            else:
-                # Audio and files: their JSON size bounds what the model can read from them.
-                total += len(orjson.dumps(part))
-    return total
-
-
-def prompt_token_bound(request: dict[str, Any]) -> int:
-    """A worst-case count of an OpenAI chat request's input tokens (never underestimates
-    text; images at IMAGE_TOKENS_BOUND each)."""
-    total = 0
-    messages = request.get("messages") or ()
-    for message in messages:
-        total += _content_bound(message.get("content")) + PER_MESSAGE_BOUND
-        for call in message.get("tool_calls") or ():
-            function = call.get("function") or {}
-            total += text_bytes(function.get("name") or "")
-            total += text_bytes(function.get("arguments") or "")
-    tools = request.get("tools")
-    if tools:
-        total += len(orjson.dumps(tools))
-    fmt = request.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        total += len(orjson.dumps(fmt))
-    return total
-
-
-def embedding_token_bound(inputs: Any) -> int:
-    if isinstance(inputs, str):
-        return text_bytes(inputs)
-    total = 0
-    for item in inputs or ():
-        if isinstance(item, str):
-            total += text_bytes(item)
-        elif isinstance(item, int):
-            total += 1
-        elif isinstance(item, list):
-            total += len(item)
-    return total
 
 
 def _per_token(price_per_mtok: Decimal, factor: Decimal) -> Decimal:

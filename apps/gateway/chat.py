@@ -17,11 +17,11 @@ from apps.gateway import accounting
 from apps.gateway.errors import bad_request, from_upstream
 from apps.gateway.providers.base import ChatResult, ChatStream, UpstreamTarget, Usage
 from apps.gateway.providers.registry import get_adapter
-from apps.gateway.providers.tokens import estimate_prompt_tokens
+from apps.gateway.providers.tokens import measure_prompt
 from apps.gateway.routing import AllTargetsFailed, Attempts, attempt
 from apps.gateway.service import COST, COST_RESERVED, Admission, Call, admit, reserve
 from apps.gateway.sessions import SESSIONS
-from apps.gateway.streaming import StreamRelay
+from apps.gateway.streaming import RelayBody, StreamRelay
 from apps.gateway.translate.anthropic_messages import (
     LEGACY_VERSION,
     anthropic_to_openai_request,
@@ -120,7 +120,7 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
     stream = bool(body.get("stream"))
     options = body.get("stream_options")
     include_usage = stream and isinstance(options, dict) and bool(options.get("include_usage"))
-    estimated = estimate_prompt_tokens(body)
+    estimated, prompt_bound = measure_prompt(body)
     n = body.get("n") or 1
     adm = await reserve(
         call,
@@ -128,7 +128,7 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
         price,
         model,
         estimated_tokens=estimated,
-        prompt_bound=accounting.prompt_token_bound(body),
+        prompt_bound=prompt_bound,
         requested_max_output=max_output_tokens(body),
         choices=n,
     )
@@ -219,7 +219,7 @@ async def _stream(
         events = relay.anthropic(model, adm.estimated_tokens)
     else:
         events = relay.openai(include_usage, model)
-    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response = StreamingHttpResponse(RelayBody(relay, events), content_type="text/event-stream")
     for name, value in SSE_HEADERS.items():
         response[name] = value
     # A header cannot carry a cost that is only known at the end of the stream: streams

@@ -11,7 +11,7 @@ from apps.gateway.chat import outcome_of, record_failure
 from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget
 from apps.gateway.providers.embeddings import to_base64_response, to_float_response
 from apps.gateway.providers.registry import get_adapter
-from apps.gateway.providers.tokens import estimate_embedding_tokens
+from apps.gateway.providers.tokens import measure_embedding_input
 from apps.gateway.routing import AllTargetsFailed, Attempts, attempt
 from apps.gateway.service import COST, Call, admit, reserve
 from apps.gateway.sessions import SESSIONS
@@ -23,14 +23,14 @@ async def embeddings(call: Call) -> HttpResponse:
     model = validate_embeddings(body)
     route, price = await admit(call, model, "embedding")
     inputs = body.get("input")
-    estimated = estimate_embedding_tokens(inputs)
+    estimated, bound = measure_embedding_input(inputs)
     adm = await reserve(
         call,
         route,
         price,
         model,
         estimated_tokens=estimated,
-        prompt_bound=accounting.embedding_token_bound(inputs),
+        prompt_bound=bound,
         requested_max_output=None,
         embedding=True,
     )

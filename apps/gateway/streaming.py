@@ -42,12 +42,17 @@ class StreamRelay:
         self.ttft_ms: int | None = None
         self.status = "success"
         self.error_type = ""
+        self.iterating = False  # the response body generator has started
+        self.ended = False  # usage recorded (exactly once)
 
     def _first(self) -> None:
         if self.ttft_ms is None:
             self.ttft_ms = int((time.perf_counter() - self.started) * 1000)
 
     async def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
         if self.status != "success":
             try:
                 await self.upstream.aclose()
@@ -67,6 +72,7 @@ class StreamRelay:
 
         Chunks name the public model, as non-streamed answers do."""
         dumps = orjson.dumps
+        self.iterating = True
         try:
             try:
                 async for chunk in self.upstream:
@@ -90,6 +96,7 @@ class StreamRelay:
     async def anthropic(self, model: str, input_tokens: int) -> AsyncIterator[bytes]:
         """Anthropic Messages events out, translated from the OpenAI chunks."""
         translator = OpenAIToAnthropicStream(model, input_tokens=input_tokens)
+        self.iterating = True
         try:
             try:
                 async for chunk in self.upstream:
@@ -111,6 +118,30 @@ class StreamRelay:
             raise
         finally:
             await self._end()
+
+
+class RelayBody:
+    """The body of a streamed response: the relay's generator plus a `close()` that Django
+    calls when the response is closed (also when the client left before, or while, the body
+    was sent). A generator that never started, or was left suspended at a `yield`, would
+    never run its `finally`; closing it here still records the request's usage, once."""
+
+    def __init__(self, relay: StreamRelay, events: AsyncIterator[bytes]) -> None:
+        self.relay = relay
+        self.events = events
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.events
+
+    def close(self) -> None:
+        relay = self.relay
+        if relay.ended:
+            return
+        if not relay.iterating:
+            relay.status = relay.error_type = "client_closed"
+            BACKGROUND.run(relay._end())
+        else:
+            BACKGROUND.run(self.events.aclose())  # type: ignore[attr-defined]
 
 
 def _usage_dict(usage: Usage) -> dict[str, Any]:

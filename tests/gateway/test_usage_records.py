@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import httpx
 
-from apps.gateway.accounting import cost_of, prompt_token_bound
+from apps.gateway.accounting import cost_of
 from apps.gateway.catalog_cache import Price
 from apps.gateway.providers.base import Usage
-from apps.gateway.providers.tokens import estimate_prompt_tokens
+from apps.gateway.providers.tokens import estimate_prompt_tokens, measure_prompt
 from tests.support.live import World, auth, user_message
 
 PRICE = Price(
@@ -43,8 +43,8 @@ def test_the_prompt_bound_never_underestimates() -> None:
             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
         ]
     }
-    assert prompt_token_bound(request) >= len(("héllo wörld " * 50).encode()) + 1600
-    assert prompt_token_bound(request) > estimate_prompt_tokens(request)
+    assert measure_prompt(request)[1] >= len(("héllo wörld " * 50).encode()) + 1600
+    assert measure_prompt(request)[1] > estimate_prompt_tokens(request)
 
 
 def test_one_record_per_request(base_url: str, world: World) -> None:
