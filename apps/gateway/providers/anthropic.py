@@ -23,7 +23,12 @@ from apps.gateway.providers.base import (
 )
 from apps.gateway.providers.errors import stream_error_from_body
 from apps.gateway.providers.sse import SSEEvent
-from apps.gateway.providers.transport import SSEChatStream, json_headers, open_stream, post_json
+from apps.gateway.providers.transport import (
+    TranslatedSSEStream,
+    json_headers,
+    open_stream,
+    post_json,
+)
 from apps.gateway.translate.anthropic_messages import (
     LEGACY_VERSION,
     anthropic_to_openai_response,
@@ -54,17 +59,9 @@ def translate_request(request: dict[str, Any], target: UpstreamTarget) -> dict[s
         raise UpstreamError(str(exc), status=400, kind="client") from None
 
 
-class AnthropicStream(SSEChatStream):
+class AnthropicStream(TranslatedSSEStream):
+    _tr: AnthropicToOpenAIStream
     provider = "anthropic"
-
-    def __init__(
-        self,
-        response: aiohttp.ClientResponse,
-        request: dict[str, Any],
-        translator: AnthropicToOpenAIStream,
-    ) -> None:
-        super().__init__(response, request)
-        self._tr = translator
 
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:

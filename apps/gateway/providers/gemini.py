@@ -29,7 +29,7 @@ from apps.gateway.providers.tokens import (
     estimate_prompt_tokens,
 )
 from apps.gateway.providers.transport import (
-    SSEChatStream,
+    TranslatedSSEStream,
     json_headers,
     open_stream,
     post_json,
@@ -56,17 +56,9 @@ def _client_error(exc: TranslationError) -> UpstreamError:
     return UpstreamError(str(exc), status=400, kind="client")
 
 
-class GeminiStream(SSEChatStream):
+class GeminiStream(TranslatedSSEStream):
+    _tr: GeminiToOpenAIStream
     provider = "gemini"
-
-    def __init__(
-        self,
-        response: aiohttp.ClientResponse,
-        request: dict[str, Any],
-        translator: GeminiToOpenAIStream,
-    ) -> None:
-        super().__init__(response, request)
-        self._tr = translator
 
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:
@@ -103,16 +95,17 @@ class GeminiAdapter:
     def _headers(self, target: UpstreamTarget) -> dict[str, str]:
         return json_headers(target, {"x-goog-api-key": target.api_key})
 
-    async def chat(
-        self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]
-    ) -> ChatResult:
-        try:
-            body = openai_to_gemini_request(request)
-        except TranslationError as exc:
-            raise _client_error(exc) from None
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        target: UpstreamTarget,
+        method: str,
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
+        """POST `…/models/{model}:{method}`; the answer must be a JSON object."""
         response = await post_json(
             session,
-            _model_url(target, "generateContent"),
+            _model_url(target, method),
             self._headers(target),
             orjson.dumps(body),
             target,
@@ -124,6 +117,16 @@ class GeminiAdapter:
                 kind="upstream_error",
                 retryable=True,
             )
+        return response
+
+    async def chat(
+        self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]
+    ) -> ChatResult:
+        try:
+            body = openai_to_gemini_request(request)
+        except TranslationError as exc:
+            raise _client_error(exc) from None
+        response = await self._post(session, target, "generateContent", body)
         result = gemini_to_openai_response(
             response, model=target.upstream_model, created=int(time.time())
         )
@@ -161,20 +164,7 @@ class GeminiAdapter:
             body = openai_to_gemini_embed_request(request, model=target.upstream_model)
         except TranslationError as exc:
             raise _client_error(exc) from None
-        response = await post_json(
-            session,
-            _model_url(target, "batchEmbedContents"),
-            self._headers(target),
-            orjson.dumps(body),
-            target,
-            self.kind,
-        )
-        if not isinstance(response, dict):
-            raise UpstreamError(
-                "upstream gemini sent an unexpected response",
-                kind="upstream_error",
-                retryable=True,
-            )
+        response = await self._post(session, target, "batchEmbedContents", body)
         # Gemini reports no token counts for embeddings, so they are always estimated.
         tokens = estimate_embedding_tokens(request.get("input"))
         result = gemini_to_openai_embeddings(

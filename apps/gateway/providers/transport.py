@@ -221,3 +221,13 @@ class SSEChatStream:
             cache_write_tokens=self._cache_write_hint,
             reported=False,
         )
+
+
+class TranslatedSSEStream(SSEChatStream):
+    """An SSE stream whose events a translator turns into OpenAI chunks (`self._tr`)."""
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, request: dict[str, Any], translator: Any
+    ) -> None:
+        super().__init__(response, request)
+        self._tr = translator
