@@ -20,15 +20,21 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RESERVATION_TIMEOUT_SECONDS = 15 * 60
 
-# The reservation function call, reusable inside a larger SELECT (the gateway joins the
-# key's status onto it so that authentication and reservation are one round trip).
-RESERVE_CALL = (
-    "public.billing_reserve(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::numeric,"
+_RESERVE_SQL = (
+    "SELECT o_status, o_id, o_amount, o_max_output, o_remaining, o_scope"
+    " FROM public.billing_reserve(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::numeric,"
     " %s::numeric, %s::integer, %s::integer, %s::integer, %s::integer, %s::text, %s::text)"
 )
-RESERVE_COLUMNS = "r.o_status, r.o_id, r.o_amount, r.o_max_output, r.o_remaining, r.o_scope"
-_RESERVE_SQL = f"SELECT {RESERVE_COLUMNS} FROM {RESERVE_CALL} r"  # noqa: S608 - constants only
 SETTLE_SQL = "SELECT public.billing_settle(%s::bigint, %s::numeric)"
+# The gateway's reservation: re-reads the key's status and reserves only if the key may
+# still spend (migration 0004). Columns: k_revoked, k_expires_at, k_status, then the
+# reservation's six (NULL when the key may not spend). Parameters: the key id, then
+# `reserve_params(req)`. No row: the key is gone.
+RESERVE_FOR_KEY_SQL = (
+    "SELECT * FROM public.billing_reserve_for_key(%s::bigint, %s::text, %s::bigint,"
+    " %s::bigint, %s::bigint, %s::numeric, %s::numeric, %s::integer, %s::integer,"
+    " %s::integer, %s::integer, %s::text, %s::text)"
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def reserve_params(req: ReserveRequest) -> tuple[object, ...]:
 
 
 def reservation_from_row(req: ReserveRequest, row: tuple[object, ...] | None) -> Reservation:
-    """The reservation in `row` (RESERVE_COLUMNS), or raise BudgetExceeded."""
+    """The reservation in `row` (o_status … o_scope), or raise BudgetExceeded."""
     if row is None:  # pragma: no cover - the function always returns a row
         raise BudgetUnavailable("billing_reserve returned nothing")
     status, res_id, amount, max_output, remaining, scope = row[:6]

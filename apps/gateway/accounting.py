@@ -97,65 +97,36 @@ def reserve_request(
 # -- before the upstream ------------------------------------------------------------------
 
 
-# The reservation and the key's current status in ONE statement: the key snapshot is
-# cached for a few seconds, so revocation and suspension are re-read here, for free.
-_RESERVE_AND_STATUS = (
-    f"SELECT {budget.RESERVE_COLUMNS}, k.revoked_at IS NOT NULL, k.expires_at, t.status"  # noqa: S608
-    f" FROM {budget.RESERVE_CALL} r"
-    " LEFT JOIN public.keys_apikey k ON k.id = %s"
-    " LEFT JOIN public.tenants_tenant t ON t.id = k.tenant_id"
-)
-
-
 async def reserve(ctx: RequestContext, req: budget.ReserveRequest) -> budget.Reservation:
-    """Re-check the key and reserve, in one round trip (see auth.py)."""
+    """Re-read the key's status and, only if it may still spend, reserve: one round trip.
+    The key snapshot is cached for a few seconds; revocation, expiry and suspension bite
+    here, and a refused request holds, charges and records nothing."""
     try:
         async with db.connection() as conn:
             cur = await conn.execute(
-                _RESERVE_AND_STATUS, (*budget.reserve_params(req), ctx.key.key_id)
+                budget.RESERVE_FOR_KEY_SQL, (ctx.key.key_id, *budget.reserve_params(req))
             )
             row = await cur.fetchone()
-            assert row is not None
-            revoked, expires_at, tenant_status = row[6], row[7], row[8]
-            try:
-                reservation = budget.reservation_from_row(req, row)
-            except budget.BudgetExceeded as exc:
-                reservation = None
-                refusal = GatewayError(
-                    402,
-                    f"The {exc.scope} budget does not cover this request "
-                    f"(remaining ${exc.remaining}).",
-                    code="budget_exceeded",
-                    param=None,
-                    headers={"x-cloudfreedom-budget-remaining": str(exc.remaining)},
-                )
-            else:
-                refusal = None
-            if (
-                tenant_status is None
-                or revoked
-                or _expired(expires_at)
-                or tenant_status != "active"
-            ):
-                if reservation is not None:  # rare: revoked within the cache's few seconds
-                    await conn.execute(budget.SETTLE_SQL, (reservation.id, ZERO))
-                if tenant_status is None:
-                    raise auth.invalid_key()
-                auth.refuse_if_unusable(bool(revoked), expires_at, tenant_status)
     except budget.BudgetUnavailable:
         log.error("budget_unavailable request_id=%s", ctx.request_id)
         raise GatewayError(503, "Budgets are temporarily unavailable.", code="budget_unavailable")
     except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
         log.error("reserve_db_error request_id=%s error=%s", ctx.request_id, type(exc).__name__)
         raise GatewayError(503, "Budgets are temporarily unavailable.", code="budget_unavailable")
-    if refusal is not None:
-        raise refusal
-    assert reservation is not None
-    return reservation
-
-
-def _expired(expires_at: datetime | None) -> bool:
-    return expires_at is not None and expires_at <= datetime.now(UTC)
+    if row is None:
+        raise auth.invalid_key()  # the key was deleted since it was cached
+    revoked, expires_at, tenant_status = row[0], row[1], row[2]
+    auth.refuse_if_unusable(bool(revoked), expires_at, tenant_status)
+    try:
+        return budget.reservation_from_row(req, row[3:])
+    except budget.BudgetExceeded as exc:
+        raise GatewayError(
+            402,
+            f"The {exc.scope} budget does not cover this request (remaining ${exc.remaining}).",
+            code="budget_exceeded",
+            param=None,
+            headers={"x-cloudfreedom-budget-remaining": str(exc.remaining)},
+        )
 
 
 async def check_key_fresh(ctx: RequestContext) -> None:

@@ -8,6 +8,8 @@ import io
 import httpx
 from django.core.management import call_command
 
+from apps.billing.ledger import audit_tenant
+from apps.billing.models import Budget, LedgerEntry, Reservation
 from apps.keys.models import ApiKey
 from apps.tenants.models import Tenant
 from tests.support.live import World, auth, user_message
@@ -50,5 +52,10 @@ def test_suspending_a_tenant_takes_effect_at_once(base_url: str, world: World) -
     Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.SUSPENDED)
     r = httpx.post(base_url + "/chat/completions", json=body, headers=auth(secret))
     assert r.status_code == 403 and r.json()["error"]["code"] == "tenant_suspended"
-    # The refused request's reservation was released, and no record was written.
+    # The refused request reserved nothing, charged nothing and wrote no record, and the
+    # money trail still audits clean.
     assert len(world.usage_records(tenant)) == 1
+    assert Reservation.objects.filter(tenant=tenant).count() == 1
+    assert LedgerEntry.objects.filter(tenant=tenant, kind="usage").count() == 1
+    assert Budget.objects.get(tenant=tenant, scope="tenant").reserved == 0
+    assert audit_tenant(tenant) == []
