@@ -12,11 +12,36 @@ from tests.support import factories
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+def django_db_setup(
+    request: pytest.FixtureRequest, django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[None]:
+    """The test database, bootstrapped (public tenant + template schema).
+
+    pytest-django sets up only the databases that collected tests ask for with `db` or a
+    marker. Live-server tests use committed data instead (no `db` fixture), so a run of
+    only those would otherwise talk to the development database: set it up here too."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
     from apps.core.seed import bootstrap
 
+    created = None
     with django_db_blocker.unblock():
+        if connection.settings_dict["NAME"] != settings.DATABASES["default"]["TEST"]["NAME"]:
+            keepdb = bool(request.config.getvalue("reuse_db")) and not request.config.getvalue(
+                "create_db"
+            )
+            created = setup_databases(
+                verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb
+            )
+            created = None if keepdb else created
+        assert connection.settings_dict["NAME"] == settings.DATABASES["default"]["TEST"]["NAME"]
         bootstrap()
+    yield
+    if created is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
 
 
 @pytest.fixture

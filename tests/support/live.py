@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 import uvicorn
-from django.conf import settings
 from django.db import connection
 
 from apps.catalog.models import ModelPrice, ModelRoute, Product, Provider, ProviderKind
@@ -209,9 +208,6 @@ def reset_caches() -> None:
 @contextlib.contextmanager
 def live_server(django_db_blocker: Any) -> Iterator[tuple[LiveGateway, World]]:
     with django_db_blocker.unblock():
-        # The async pool (apps/core/db.py) reads settings.DATABASES, which the test runner
-        # leaves naming the development database; point it at the test database.
-        settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"]
         world = build_world()
         gateway = LiveGateway().start()
         try:
