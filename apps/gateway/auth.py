@@ -33,8 +33,9 @@ MAX_ENTRIES = 50_000
 LOOKUP_SQL = """
 SELECT k.id, k.prefix, k.digest, k.member_id, k.allowed_models, k.rpm_limit, k.tpm_limit,
        k.expires_at, k.revoked_at IS NOT NULL, t.id, t.schema_name, t.status, t.kind,
-       t.product_id, t.rpm_limit, t.tpm_limit
+       t.product_id, t.rpm_limit, t.tpm_limit, m.user_id
 FROM keys_apikey k JOIN tenants_tenant t ON t.id = k.tenant_id
+LEFT JOIN tenants_membership m ON m.id = k.member_id
 WHERE k.prefix = %s
 """
 # The per-request freshness check (see the module docstring).
@@ -121,6 +122,7 @@ class KeyCache:
             prefix=row[1],
             digest=row[2],
             member_id=row[3],
+            user_id=row[16],
             allowed_models=frozenset(row[4] or ()),
             key_rpm=row[5],
             key_tpm=row[6],

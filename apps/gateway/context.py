@@ -12,23 +12,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from apps.catalog.snapshot import PlanSnapshot
+
+__all__ = [
+    "ENDPOINT_CHAT",
+    "ENDPOINT_EMBEDDINGS",
+    "ENDPOINT_MESSAGES",
+    "ENDPOINT_MODELS",
+    "KeySnapshot",
+    "PlanSnapshot",  # the catalog's, re-exported for the gateway's modules
+    "RequestContext",
+    "new_request_id",
+]
+
 ENDPOINT_CHAT = "chat"
 ENDPOINT_MESSAGES = "messages"
 ENDPOINT_EMBEDDINGS = "embeddings"
 ENDPOINT_MODELS = "models"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanSnapshot:
-    product_id: int
-    markup_percent: Decimal
-    allowed_models: frozenset[str]
-    rpm_limit: int | None
-    tpm_limit: int | None
-
-    @property
-    def markup_factor(self) -> Decimal:
-        return Decimal(1) + self.markup_percent / Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class KeySnapshot:
     prefix: str
     digest: str
     member_id: int | None
+    user_id: int | None  # the member's user; None for a key without a member
     allowed_models: frozenset[str]  # empty: whatever the plan allows
     key_rpm: int | None
     key_tpm: int | None
@@ -64,8 +65,11 @@ class RequestContext:
 
     @property
     def budgeted(self) -> bool:
-        """Tenants on a plan have budgets; only plan-less platform tenants do not."""
-        return self.plan is not None
+        """Whether this request is charged against budgets. Decided by the tenant's kind,
+        never by having a plan: a customer without a plan spends credit only, and is
+        refused unpriced models like every customer. Only the platform's own tenant is not
+        budgeted (anything else the key lookup lets through is treated as a customer)."""
+        return self.key.tenant_kind != "platform"
 
     @property
     def markup_factor(self) -> Decimal:
@@ -74,7 +78,8 @@ class RequestContext:
     def may_use(self, model: str) -> bool:
         if self.key.allowed_models and model not in self.key.allowed_models:
             return False
-        # A tenant without a plan (platform/internal) may use every active route.
+        # Without a plan: every active route (the platform's tenant; a customer without
+        # a plan, who pays each one from credit at its price).
         return self.plan is None or model in self.plan.allowed_models
 
     @property
