@@ -54,6 +54,12 @@ class UsageRecord(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
+        constraints = [
+            # What the ledger charged for the request; never a credit in disguise.
+            models.CheckConstraint(
+                condition=models.Q(cost__gte=0), name="usage_cost_not_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.model} {self.status} ${self.cost}"
