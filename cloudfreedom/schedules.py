@@ -39,8 +39,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
-    "gateway.flush_key_use": {
-        "task": "gateway.flush_key_use",  # apps.gateway.tasks.flush_key_use
+    "keys.flush_key_use": {
+        "task": "keys.flush_key_use",  # apps.keys.tasks.flush_key_use
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },

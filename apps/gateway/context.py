@@ -9,17 +9,17 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from apps.catalog.snapshot import PlanSnapshot
+from apps.keys.lookup import KeySnapshot
 
 __all__ = [
     "ENDPOINT_CHAT",
     "ENDPOINT_EMBEDDINGS",
     "ENDPOINT_MESSAGES",
     "ENDPOINT_MODELS",
-    "KeySnapshot",
+    "KeySnapshot",  # the keys app's, re-exported likewise
     "PlanSnapshot",  # the catalog's, re-exported for the gateway's modules
     "RequestContext",
     "new_request_id",
@@ -29,30 +29,6 @@ ENDPOINT_CHAT = "chat"
 ENDPOINT_MESSAGES = "messages"
 ENDPOINT_EMBEDDINGS = "embeddings"
 ENDPOINT_MODELS = "models"
-
-
-@dataclass(frozen=True, slots=True)
-class KeySnapshot:
-    """A key row joined with its tenant, as of `loaded_at` (monotonic seconds)."""
-
-    key_id: int
-    prefix: str
-    digest: str
-    member_id: int | None
-    user_id: int | None  # the member's user; None for a key without a member
-    allowed_models: frozenset[str]  # empty: whatever the plan allows
-    key_rpm: int | None
-    key_tpm: int | None
-    expires_at: datetime | None
-    revoked: bool
-    tenant_id: int
-    schema: str
-    tenant_active: bool
-    tenant_kind: str
-    product_id: int | None
-    tenant_rpm: int | None
-    tenant_tpm: int | None
-    loaded_at: float
 
 
 @dataclass(slots=True)

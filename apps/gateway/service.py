@@ -24,8 +24,8 @@ from apps.gateway.auth import authenticate
 from apps.gateway.catalog_cache import CATALOG, Price, RouteInfo
 from apps.gateway.context import RequestContext, new_request_id
 from apps.gateway.errors import GatewayError, render
-from apps.gateway.keyuse import note_key_used
 from apps.gateway.validation import parse_json, too_large
+from apps.keys.keyuse import note_key_used
 
 log = logging.getLogger("cloudfreedom.gateway")
 

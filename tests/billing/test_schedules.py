@@ -13,7 +13,7 @@ def test_every_periodic_task_is_declared_with_a_crontab() -> None:
         "billing.reset_due_budgets",
         "billing.release_expired_reservations",
         "analytics.aggregate_usage",
-        "gateway.flush_key_use",
+        "keys.flush_key_use",
     }
     for entry in BEAT_SCHEDULE.values():
         assert isinstance(entry["schedule"], crontab)
@@ -29,7 +29,7 @@ def test_the_scheduled_tasks_exist_under_those_names() -> None:
     # Other apps' tasks are checked once their modules exist (written in parallel).
     for module, name in (
         ("apps.analytics.tasks", "analytics.aggregate_usage"),
-        ("apps.gateway.tasks", "gateway.flush_key_use"),
+        ("apps.keys.tasks", "keys.flush_key_use"),
     ):
         if importlib.util.find_spec(module) is not None:
             modules[module] = [name]

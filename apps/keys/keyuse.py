@@ -5,6 +5,9 @@ the process pushes what it saw into a Redis hash (`HSET key_id → unix time`, k
 latest), and a periodic Celery task calls `flush_key_use()`, which atomically takes the
 hash and writes all of it with ONE batched UPDATE. A lost Redis loses at most a few
 seconds of "last used" times, never a request.
+
+The web process's shutdown pushes what is left and closes the client (`close()`, called
+by the ASGI lifespan in apps/gateway/lifespan.py).
 """
 
 from __future__ import annotations
@@ -18,16 +21,18 @@ from datetime import UTC, datetime
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-log = logging.getLogger("cloudfreedom.gateway.keyuse")
+log = logging.getLogger("cloudfreedom.keys.keyuse")
 
 REDIS_HASH = "cf:keyuse"
 PUSH_INTERVAL = 2.0  # seconds between pushes from one process
 MAX_PENDING = 100_000
+# One push at a time per process is the norm; a few spare connections cover a slow one.
+MAX_CONNECTIONS = 4
 
 UPDATE_SQL = """
-UPDATE keys_apikey AS k SET last_used_at = v.used_at
+UPDATE public.keys_apikey AS k SET last_used_at = v.used_at
 FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS used_at) AS v
 WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.used_at)
 """
@@ -63,7 +68,15 @@ class KeyUseBuffer:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = aioredis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+            # A blocking pool waits for a free connection (bounded) instead of raising.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=1,
+                socket_timeout=1,
+                socket_connect_timeout=1,
+            )
+            client = aioredis.Redis(connection_pool=pool)
             self._clients[loop] = client
         return client
 
@@ -84,6 +97,15 @@ class KeyUseBuffer:
             return 0
         return len(batch)
 
+    async def close(self) -> None:
+        """Push what is pending and close this loop's client (process shutdown)."""
+        try:
+            await self.push()
+        finally:
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+            if client is not None:
+                await client.aclose()
+
 
 KEY_USE = KeyUseBuffer()
 
@@ -93,8 +115,13 @@ def note_key_used(key_id: int) -> None:
 
 
 async def push_key_use() -> int:
-    """Push this process's pending ids now (shutdown, tests)."""
+    """Push this process's pending ids now (tests)."""
     return await KEY_USE.push()
+
+
+async def close() -> None:
+    """Shutdown: push this process's pending ids, then close its Redis client. Idempotent."""
+    await KEY_USE.close()
 
 
 def flush_key_use(client: redis.Redis | None = None) -> int:
@@ -133,7 +160,8 @@ def _write_batch(client: redis.Redis, name: str) -> int:
         except ValueError:
             continue
     if ids:
-        with connection.cursor() as cursor:
+        # Atomic on its own: a failed UPDATE leaves the caller's transaction usable.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(UPDATE_SQL, [ids, times])
     client.delete(name)  # only after the UPDATE succeeded
     return len(ids)
