@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from cloudfreedom import runtime
 from cloudfreedom.secrets import get_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,6 +40,8 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: `runserver` then serves through WhiteNoise too, as uvicorn does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
@@ -47,6 +50,8 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI and Redoc served from /static/, not a CDN: the docs work offline.
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "djstripe",
     "apps.catalog",
@@ -76,9 +81,12 @@ PUBLIC_SCHEMA_URLCONF = "cloudfreedom.urls_public"
 ROOT_URLCONF = "cloudfreedom.urls_tenant"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
+# WhiteNoise answers /static/ before the tenant lookup: an asset needs no database query
+# and is the same on every host. (/v1 never sees this list: see cloudfreedom/asgi.py.)
 MIDDLEWARE = [
-    "apps.tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,12 +114,19 @@ TEMPLATES = [
 ASGI_APPLICATION = "cloudfreedom.asgi.application"
 WSGI_APPLICATION = None
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cloudfreedom")
+# DATABASE_URL / REDIS_URL from the environment, else from what `make run` chose
+# (.data/runtime.env: local or embedded servers), else 127.0.0.1. See cloudfreedom/runtime.py.
+_servers = runtime.resolve(os.environ)
+DATABASE_URL = _servers["DATABASE_URL"]
 _db = dj_database_url.parse(DATABASE_URL)
 _db["ENGINE"] = "django_tenants.postgresql_backend"
+_db.setdefault("OPTIONS", {})
+# A socket directory given as `?host=/dir` (the embedded server's URL) becomes HOST, where
+# every connection made outside the ORM (the gateway's pool, /readyz) looks for it too.
+if not _db.get("HOST") and "host" in _db["OPTIONS"]:
+    _db["HOST"] = _db["OPTIONS"].pop("host")
 # Under ASGI persistent connections leak per thread; psycopg's pool is the supported way.
 _db["CONN_MAX_AGE"] = 0
-_db.setdefault("OPTIONS", {})
 _db["OPTIONS"]["pool"] = {
     "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
     "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
@@ -119,9 +134,10 @@ _db["OPTIONS"]["pool"] = {
 }
 DATABASES = {"default": _db}
 
-# REDIS_URL="" (set by `make run` when no Redis answers) runs without Redis: a per-process
-# cache and a filesystem Celery broker. Rate limits then fail closed.
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# REDIS_URL="" runs without Redis: a per-process cache and a filesystem Celery broker.
+# `make run` chooses that only when no Redis answers and no embedded one starts, and then
+# also sets RATE_LIMITER_BACKEND=local; otherwise rate limits fail closed without Redis.
+REDIS_URL = _servers["REDIS_URL"]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -132,6 +148,19 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The /v1 rate limiter: "redis" (shared by every process; fails closed when the configured
+# Redis is lost) or "local" (this process's memory; `make run` chooses it only when no
+# Redis at all can be had: correct for that single web process, never unlimited).
+RATE_LIMITER_BACKEND = os.environ.get("RATE_LIMITER_BACKEND", "redis")
+if RATE_LIMITER_BACKEND not in ("redis", "local"):
+    raise ValueError(
+        f"RATE_LIMITER_BACKEND must be 'redis' or 'local', not {RATE_LIMITER_BACKEND!r}"
+    )
+# The limiter's Redis pool per process: a burst beyond it waits up to the timeout (seconds)
+# for a free connection instead of failing.
+RATE_LIMITER_REDIS_POOL_SIZE = int(os.environ.get("RATE_LIMITER_REDIS_POOL_SIZE", "100"))
+RATE_LIMITER_REDIS_POOL_TIMEOUT = float(os.environ.get("RATE_LIMITER_REDIS_POOL_TIMEOUT", "5"))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -173,17 +202,25 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The API lives on the public site; the default would read the tenant URLconf.
     "SERVE_URLCONF": "cloudfreedom.urls_public",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The "valid" badge would send the schema to validator.swagger.io from every visit.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Celery: Redis is broker and result store; tasks carry the tenant schema in a header.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 if CELERY_BROKER_URL == "filesystem://":
-    _celery_dir = BASE_DIR / ".data" / "celery"
+    # Everything the filesystem broker writes stays under .data (kombu would otherwise
+    # put its exchange table in ./control).
+    _celery_dir = runtime.DATA_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "in"),
         "data_folder_out": str(_celery_dir / "in"),
         "data_folder_processed": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -209,8 +246,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# `collectstatic` (run by `make run` and the Docker build) writes hashed names and gzip and
+# Brotli copies; WhiteNoise serves those with a year of caching. With DEBUG on, Django links
+# the plain names and WhiteNoise reads the source folders, so edits show without collecting.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "cloudfreedom.storage.CompressedManifestStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The gateway (/v1) limits.
@@ -219,8 +263,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
 # Honour HTTP(S)_PROXY / NO_PROXY / .netrc for upstream calls (deployments behind an
 # egress proxy). Off by default: it costs two thread hops per upstream request.
 GATEWAY_UPSTREAM_TRUST_ENV = env_bool("GATEWAY_UPSTREAM_TRUST_ENV", False)
+# Hot-path pools per process. A request waits up to the timeout (seconds) for a free
+# connection when all are busy (a burst queues, it does not fail), then gets a 5xx.
 GATEWAY_UPSTREAM_CONNECTIONS = int(os.environ.get("GATEWAY_UPSTREAM_CONNECTIONS", "1000"))
+GATEWAY_UPSTREAM_POOL_TIMEOUT = float(os.environ.get("GATEWAY_UPSTREAM_POOL_TIMEOUT", "10"))
 GATEWAY_DB_POOL_MAX = int(os.environ.get("GATEWAY_DB_POOL_MAX", "20"))
+GATEWAY_DB_POOL_TIMEOUT = float(os.environ.get("GATEWAY_DB_POOL_TIMEOUT", "10"))
 # Keys and the catalog are cached per process for this long; revocation and suspension
 # still take effect on the next request (re-checked in the reservation round trip).
 GATEWAY_KEY_CACHE_TTL = float(os.environ.get("GATEWAY_KEY_CACHE_TTL", "5"))
