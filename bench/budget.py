@@ -18,18 +18,22 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import django
-import psycopg
-from psycopg import sql
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudfreedom.settings.local")
 django.setup()
 
 from django.db import connection  # noqa: E402
 
-from apps.billing.budget import ReserveRequest, reserve, settle  # noqa: E402
+from apps.billing.budget import (  # noqa: E402
+    RESERVE_FOR_KEY_SQL,
+    ReserveRequest,
+    reservation_from_row,
+    reserve_params,
+)
 from apps.billing.ratelimit import REDIS, Limits, acquire, add_tokens  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
 from apps.core.db import POOLS  # noqa: E402
@@ -37,6 +41,7 @@ from apps.core.db import connection as pool_connection  # noqa: E402
 from apps.keys.models import ApiKey  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
 from apps.tenants.services import create_tenant  # noqa: E402
+from apps.usage.records import UsageRow, write_usage  # noqa: E402
 
 
 def _request(tenant_id: int, key_id: int) -> ReserveRequest:
@@ -52,25 +57,40 @@ def _request(tenant_id: int, key_id: int) -> ReserveRequest:
     )
 
 
-async def _write_usage(conn: psycopg.AsyncConnection, insert: sql.Composed, rid: str) -> None:
-    await conn.execute(insert, (rid, Decimal("0.001")))
+def _row(rid: str, cost: Decimal) -> UsageRow:
+    return UsageRow(
+        request_id=rid,
+        created_at=datetime.now(UTC),
+        endpoint="chat",
+        model="m",
+        status="success",
+        provider="mock",
+        upstream_model="m",
+        prompt_tokens=10,
+        completion_tokens=200,
+        cost=cost,
+        latency_ms=5,
+    )
 
 
 async def baseline_flow(ctx: Ctx) -> None:
-    """What the gateway does without budgets: write the usage record (one pipelined txn)."""
-    async with pool_connection() as conn, conn.pipeline(), conn.transaction():
-        await _write_usage(conn, ctx.insert, uuid.uuid4().hex)
+    """What the gateway does without budgets: write the usage record (one script)."""
+    async with pool_connection() as conn:
+        await write_usage(conn, ctx.schema, _row(uuid.uuid4().hex, Decimal("0.001")))
 
 
 async def budget_flow(ctx: Ctx) -> None:
     """The same request with the budget and rate-limit path around it."""
     decision = await acquire(ctx.limits, 500)
     assert decision.allowed
-    async with pool_connection() as conn:
-        res = await reserve(conn, _request(ctx.tenant_id, ctx.key_id))
-    async with pool_connection() as conn, conn.pipeline(), conn.transaction():
-        await _write_usage(conn, ctx.insert, res.request_id)
-        await settle(conn, res.id, res.amount / 2)
+    req = _request(ctx.tenant_id, ctx.key_id)
+    async with pool_connection() as conn:  # the gateway's reservation statement
+        cur = await conn.execute(RESERVE_FOR_KEY_SQL, (ctx.key_id, *reserve_params(req)))
+        row = await cur.fetchone()
+    assert row is not None
+    res = reservation_from_row(req, row[3:])
+    async with pool_connection() as conn:  # the gateway's record + settle script
+        await write_usage(conn, ctx.schema, _row(res.request_id, res.amount / 2), settle=res.id)
     await add_tokens(ctx.limits, 200)
 
 
@@ -79,7 +99,7 @@ class Ctx:
     tenant_id: int
     key_id: int
     limits: Limits
-    insert: sql.Composed
+    schema: str
 
 
 async def measure(
@@ -151,13 +171,7 @@ def main() -> None:
         tenant_id=tenant.pk,
         key_id=key.pk,
         limits=Limits(tenant.pk, key.pk, 10**9, 10**12, 10**9, 10**12),
-        insert=sql.SQL(
-            "INSERT INTO {}.usage_usagerecord (request_id, created_at, api_key_prefix, endpoint,"
-            " model, provider, upstream_model, attempts, attempt_log, prompt_tokens,"
-            " completion_tokens, cached_tokens, cache_write_tokens, usage_reported, cost,"
-            " status, error_type, latency_ms, streamed) VALUES (%s, now(), '', 'chat', 'm', 'mock',"
-            " 'm', 1, '[]', 10, 200, 0, 0, true, %s, 'success', '', 5, false)"
-        ).format(sql.Identifier(tenant.schema_name)),
+        schema=tenant.schema_name,
     )
     try:
         results = asyncio.run(run_all(ctx, args.flows, args.concurrency))

@@ -84,7 +84,15 @@ class BudgetAdmin(admin.ModelAdmin):
         elif obj.scope == "key":
             services.set_key_limit(obj.api_key, obj.limit)
 
-    @admin.action(description="Reset budget now (start a new period)")
+    # Staff money powers are permissions, not `is_staff`: an action its user lacks the
+    # permission for is not even offered (Django checks `has_<name>_permission`).
+    def has_reset_budget_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.reset_budget")
+
+    def has_grant_credit_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.grant_credit")
+
+    @admin.action(description="Reset budget now (start a new period)", permissions=["reset_budget"])
     def reset_now(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
         done = 0
         for budget in queryset.filter(scope="tenant").select_related("tenant"):
@@ -95,7 +103,7 @@ class BudgetAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{budget.tenant}: {exc}", messages.ERROR)
         self.message_user(request, f"Started a new period for {done} tenant(s).")
 
-    @admin.action(description="Grant credit")
+    @admin.action(description="Grant credit", permissions=["grant_credit"])
     def grant_credit(self, request: HttpRequest, queryset: QuerySet[Budget]) -> HttpResponse | None:
         budgets = list(queryset.filter(scope="tenant").select_related("tenant"))
         form = GrantCreditForm(request.POST if "apply" in request.POST else None)

@@ -1,30 +1,27 @@
-"""The budget hot path: reserve before the upstream call, settle after it.
+"""The budget hot path's SQL: reserve before the upstream call, settle after it.
 
-Each call is one round trip to a PL/pgSQL function (migration 0002) on the gateway's async
-pool, so the check-and-reserve is atomic across every scope and cannot be raced: the
-tenant's budget row is locked first, then the member's, then the key's.
+Each is one round trip to a PL/pgSQL function (migrations 0002 to 0005) on the gateway's
+async pool, so the check-and-reserve is atomic across every scope and cannot be raced: the
+tenant's budget row is locked first, then the member's, then the key's. The gateway runs
+`RESERVE_FOR_KEY_SQL` itself and settles inside its usage-record script (`SETTLE_SQL`).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-import psycopg
-import psycopg.errors
-import psycopg_pool
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from apps.catalog.pricing import MIN_OUTPUT_TOKENS
 
 DEFAULT_RESERVATION_TIMEOUT_SECONDS = 15 * 60
 
-_RESERVE_SQL = (
-    "SELECT o_status, o_id, o_amount, o_max_output, o_remaining, o_scope"
-    " FROM public.billing_reserve(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::numeric,"
-    " %s::numeric, %s::integer, %s::integer, %s::integer, %s::integer, %s::text, %s::text)"
-)
+# Settles a reservation to its actual cost, returning 'settled', 'already' (settled
+# before), 'expired' (the sweeper charged the prompt's cost: final) or 'conflict' (another
+# source charged the request id; charged in full all the same). Parameters: the
+# reservation id, the actual cost. The gateway sends it in one script with the usage record
+# (apps.usage.records.write_usage).
 SETTLE_SQL = "SELECT public.billing_settle(%s::bigint, %s::numeric)"
 # The gateway's reservation: re-reads the key's status and reserves only if the key may
 # still spend (migration 0004). Columns: k_revoked, k_expires_at, k_status, then the
@@ -47,7 +44,7 @@ class ReserveRequest:
     output_token_cost: Decimal  # cost of ONE output token (with markup)
     requested_max_output: int | None  # the client's max_tokens, or None
     model_cap: int  # the model's output cap
-    min_output: int = 16  # the smallest answer worth serving
+    min_output: int = MIN_OUTPUT_TOKENS  # the smallest answer worth serving (the catalog's)
     # Optional context, kept on the reservation so an abandoned request's "incomplete"
     # usage record can name what it was.
     endpoint: str = ""
@@ -73,10 +70,6 @@ class BudgetExceeded(Exception):
 
 class BudgetUnavailable(Exception):
     """The budget store did not answer: the gateway fails closed (503)."""
-
-
-class ReservationNotFound(LookupError):
-    pass
 
 
 def reservation_timeout_seconds() -> int:
@@ -117,32 +110,3 @@ def reservation_from_row(req: ReserveRequest, row: tuple[object, ...] | None) ->
         remaining=remaining,  # type: ignore[arg-type]
         tightest_scope=scope,  # type: ignore[arg-type]
     )
-
-
-async def reserve(conn: psycopg.AsyncConnection, req: ReserveRequest) -> Reservation:
-    """Reserve the request's worst-case cost at every scope, or raise BudgetExceeded."""
-    try:
-        cur = await conn.execute(_RESERVE_SQL, reserve_params(req))
-        row = await cur.fetchone()
-    except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout) as exc:
-        logger.warning("budget.reserve_unavailable request_id=%s error=%s", req.request_id, exc)
-        raise BudgetUnavailable(str(exc)) from exc
-    return reservation_from_row(req, row)
-
-
-async def settle(conn: psycopg.AsyncConnection, reservation_id: int, actual_cost: Decimal) -> None:
-    """Release the reservation and charge `actual_cost` at every scope, with its ledger entry.
-
-    Runs in the caller's transaction: write the usage record in the same one. It reads no
-    result, so a caller may send it inside one script with the usage INSERT and the COMMIT
-    (the gateway does: `SETTLE_SQL`, one round trip). Settling twice charges once.
-    """
-    if actual_cost < 0:
-        raise ValueError("actual_cost must not be negative")
-    try:
-        await conn.execute(SETTLE_SQL, (reservation_id, actual_cost))
-    except psycopg.errors.NoDataFound as exc:
-        raise ReservationNotFound(reservation_id) from exc
-    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-        logger.warning("budget.settle_unavailable reservation=%s error=%s", reservation_id, exc)
-        raise BudgetUnavailable(str(exc)) from exc

@@ -2,7 +2,8 @@
 
 Derivation (amounts signed; usage is negative):
 - current period's budget = sum of its period_grant entries;
-- current period's spend  = -(sum of its usage entries), per tenant, member or key;
+- current period's spend  = -(sum of its usage and usage_conflict entries), per tenant,
+                            member or key;
 - credit balance          = sum of credit entries (purchase, grant, adjustment, refund)
                             minus, for every closed period, max(0, spend - grant): spend uses
                             the period's grant first, then credit.
@@ -40,14 +41,17 @@ class LedgerBalance:
 
 def ledger_balance(tenant_id: int, period: datetime) -> LedgerBalance:
     """The tenant's balances as the ledger alone tells them, for the period starting `period`."""
-    sums: dict[tuple[datetime, str], Decimal] = {}
+    sums: dict[tuple[datetime, str], Decimal] = defaultdict(lambda: ZERO)
     for row in (
         LedgerEntry.objects.filter(tenant_id=tenant_id)
         .values("period", "kind")
         .annotate(total=Sum("amount"))
         .order_by()
     ):
-        sums[(row["period"], row["kind"])] = row["total"]
+        kind = row["kind"]
+        if kind in LedgerEntry.USAGE_KINDS:  # a conflicting charge is spend all the same
+            kind = LedgerEntry.Kind.USAGE
+        sums[(row["period"], kind)] += row["total"]
     periods = {p for p, _ in sums}
     credit = sum(
         (v for (_, kind), v in sums.items() if kind in LedgerEntry.CREDIT_KINDS), start=ZERO
@@ -68,13 +72,15 @@ def ledger_balance(tenant_id: int, period: datetime) -> LedgerBalance:
 
 
 def _usage_mismatches(tenant: Tenant) -> list[tuple[str, Decimal | None, Decimal | None]]:
-    """Requests whose usage record and usage ledger entry disagree (or one is missing).
-    A zero-cost record without an entry is fine: nothing was charged (e.g. `incomplete`)."""
+    """Requests whose usage record and usage ledger entries disagree (or one is missing).
+    A zero-cost record without an entry is fine: nothing was charged. A `usage_conflict`
+    entry always shows: its request id was charged twice from two sources."""
     table = f"{connection.ops.quote_name(tenant.schema_name)}.usage_usagerecord"
     sql = f"""
         SELECT COALESCE(l.request_id, u.request_id), -l.amount, u.cost
-          FROM (SELECT request_id, amount FROM public.billing_ledgerentry
-                 WHERE tenant_id = %s AND kind = 'usage') l
+          FROM (SELECT request_id, sum(amount) AS amount FROM public.billing_ledgerentry
+                 WHERE tenant_id = %s AND kind IN ('usage', 'usage_conflict')
+                 GROUP BY request_id) l
           FULL OUTER JOIN (SELECT request_id, cost FROM {table}) u
             ON u.request_id = l.request_id
          WHERE (l.request_id IS NULL AND u.cost <> 0)
@@ -119,7 +125,7 @@ def audit_tenant(tenant: Tenant) -> list[str]:
         check(f"period {period.start:%Y-%m-%d %H:%M} spent", period.spent, spent)
 
     usage = LedgerEntry.objects.filter(
-        tenant_id=tenant.pk, kind=LedgerEntry.Kind.USAGE, period=current
+        tenant_id=tenant.pk, kind__in=LedgerEntry.USAGE_KINDS, period=current
     )
     by_member = dict(
         usage.values_list("member_id")

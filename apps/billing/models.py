@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 8}
 ZERO = Decimal("0")
@@ -70,7 +70,13 @@ class Budget(models.Model):
             models.CheckConstraint(
                 condition=Q(reserved__gte=0), name="budget_reserved_not_negative"
             ),
+            models.CheckConstraint(condition=Q(spent__gte=0), name="budget_spent_not_negative"),
+            models.CheckConstraint(
+                condition=Q(limit__isnull=True) | Q(limit__gte=0),
+                name="budget_limit_not_negative",
+            ),
         ]
+        permissions = [("reset_budget", "Can close a budget period and start a new one")]
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.scope} budget"
@@ -98,6 +104,9 @@ class Reservation(models.Model):
     endpoint = models.CharField(max_length=16, blank=True)
     model = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(**MONEY)
+    # The part of `amount` the prompt alone may cost: once a request reached an upstream the
+    # provider bills its prompt, so an expired reservation charges at least this.
+    prompt_cost = models.DecimalField(**MONEY, default=ZERO)
     max_output_tokens = models.PositiveIntegerField()
     state = models.CharField(max_length=8, choices=State.choices, default=State.HELD)
     actual_cost = models.DecimalField(**MONEY, null=True, blank=True)
@@ -111,6 +120,16 @@ class Reservation(models.Model):
             models.Index(
                 fields=("expires_at",), condition=Q(state="held"), name="reservation_held_expiry"
             )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(prompt_cost__gte=0) & Q(amount__gte=F("prompt_cost")),
+                name="reservation_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_cost__isnull=True) | Q(actual_cost__gte=0),
+                name="reservation_actual_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,10 +160,14 @@ class LedgerEntry(models.Model):
         CREDIT_PURCHASE = "credit_purchase", "Credit purchased"
         CREDIT_GRANT = "credit_grant", "Credit granted by staff"
         USAGE = "usage", "Usage charged"
+        # A settlement that found the request id already charged by another source (e.g. an
+        # ingest with the same id). Charged in full, never skipped, and flagged by the audit.
+        USAGE_CONFLICT = "usage_conflict", "Usage charged against a conflicting entry"
         ADJUSTMENT = "adjustment", "Manual adjustment"
         REFUND = "refund", "Refund"
 
     CREDIT_KINDS = (Kind.CREDIT_PURCHASE, Kind.CREDIT_GRANT, Kind.ADJUSTMENT, Kind.REFUND)
+    USAGE_KINDS = (Kind.USAGE, Kind.USAGE_CONFLICT)  # both count as spend
 
     # No database constraint and no cascade: financial history outlives a deleted tenant.
     tenant = models.ForeignKey(
@@ -179,8 +202,20 @@ class LedgerEntry(models.Model):
                 fields=("tenant", "request_id"),
                 condition=Q(kind="usage"),
                 name="ledger_usage_once_per_tenant",
-            )
+            ),
+            # Usage is a charge (stored negative), grants and purchases add money: a sign
+            # error anywhere is refused by the database, not found by an audit later.
+            models.CheckConstraint(
+                condition=~Q(kind__in=("usage", "usage_conflict")) | Q(amount__lte=0),
+                name="ledger_usage_is_a_charge",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=("period_grant", "credit_purchase", "credit_grant"))
+                | Q(amount__gte=0),
+                name="ledger_grants_not_negative",
+            ),
         ]
+        permissions = [("grant_credit", "Can grant prepaid credit to a tenant")]
         indexes = [models.Index(fields=("tenant", "period", "kind"), name="ledger_tenant_period")]
 
     def __str__(self) -> str:

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.billing.models import ZERO, Budget, BudgetPeriod, LedgerEntry, Reservation, Scope
 from apps.billing.periods import next_reset_after, period_containing
@@ -113,7 +112,7 @@ def _scoped_row(
     used = (
         LedgerEntry.objects.filter(
             tenant_id=tenant_id,
-            kind=LedgerEntry.Kind.USAGE,
+            kind__in=LedgerEntry.USAGE_KINDS,
             period=tenant_row.period_start,
             **ledger_filter,
         ).aggregate(s=Sum("amount"))["s"]
@@ -364,6 +363,15 @@ def record_usage_charge(
         status = cur.fetchone()[0]
     if status == "missing":
         raise BillingError(f"Tenant {tenant_id} has no budget.")
+    if status != "charged":
+        # The id is charged already and the caller did not know it (it checks its own
+        # record first): another source holds it. Nothing is charged; never silently.
+        logger.error(
+            "budget.charge_conflict tenant=%s request_id=%s amount=%s",
+            tenant_id,
+            request_id,
+            amount,
+        )
     return status == "charged"
 
 
@@ -397,11 +405,14 @@ def expired_reservation_ids(limit: int = 1000) -> list[int]:
 
 
 def release_reservation(reservation_id: int) -> bool:
-    """Release one expired reservation and leave an `incomplete` usage record so the request
-    is visible. Both in one transaction; a no-op if it was settled or released meanwhile."""
+    """Expire one reservation whose request never settled: release its hold, charge the
+    prompt's cost (the request may have reached an upstream, which billed the prompt) and
+    leave an `incomplete` usage record with that cost. One transaction; a no-op if it was
+    settled or released meanwhile."""
     from apps.keys.models import ApiKey
     from apps.tenants.models import Membership, Tenant
     from apps.usage.models import UsageRecord
+    from apps.usage.records import UsageRow, write_usage_sync
 
     with transaction.atomic():
         with connection.cursor() as cur:
@@ -411,45 +422,50 @@ def release_reservation(reservation_id: int) -> bool:
         if row is None:
             return False
         res = dict(zip(columns, row, strict=True))
-        tenant = Tenant.objects.filter(pk=res["tenant_id"]).only("schema_name").first()
-        if tenant is None:
-            return True
-        prefix = ""
+        schema = Tenant.objects.filter(pk=res["tenant_id"]).values_list("schema_name", flat=True)
+        schema_name = schema.first()
+        prefix, user_id = "", None
         if res["api_key_id"]:
             prefix = (
                 ApiKey.objects.filter(pk=res["api_key_id"]).values_list("prefix", flat=True).first()
                 or ""
             )
-        user_id = None
         if res["member_id"]:
             user_id = (
                 Membership.objects.filter(pk=res["member_id"])
                 .values_list("user_id", flat=True)
                 .first()
             )
-        with schema_context(tenant.schema_name):
-            UsageRecord.objects.bulk_create(
-                [
-                    UsageRecord(
-                        request_id=res["request_id"],
-                        created_at=res["created_at"],
-                        api_key_id=res["api_key_id"],
-                        api_key_prefix=prefix,
-                        member_id=res["member_id"],
-                        user_id=user_id,
-                        endpoint=res["endpoint"],
-                        model=res["model"],
-                        cost=ZERO,
-                        status=UsageRecord.Status.INCOMPLETE,
-                        error_type="reservation_expired",
-                    )
-                ],
-                ignore_conflicts=True,  # the request's own record wins
-            )
+        recorded = schema_name is not None and write_usage_sync(
+            schema_name,
+            UsageRow(
+                request_id=res["request_id"],
+                created_at=res["created_at"],
+                endpoint=res["endpoint"],
+                model=res["model"],
+                status=UsageRecord.Status.INCOMPLETE,
+                api_key_id=res["api_key_id"],
+                api_key_prefix=prefix,
+                member_id=res["member_id"],
+                user_id=user_id,
+                cost=res["actual_cost"],
+                error_type="reservation_expired",
+            ),
+        )
+    if not recorded:
+        # Charged, but another record holds the id (only an ingest can have put it there):
+        # the audit shows the difference; say so now.
+        logger.error(
+            "budget.expired_record_conflict tenant=%s request_id=%s charged=%s",
+            res["tenant_id"],
+            res["request_id"],
+            res["actual_cost"],
+        )
     logger.warning(
-        "budget.reservation_expired tenant=%s request_id=%s amount=%s",
+        "budget.reservation_expired tenant=%s request_id=%s amount=%s charged=%s",
         res["tenant_id"],
         res["request_id"],
         res["amount"],
+        res["actual_cost"],
     )
     return True

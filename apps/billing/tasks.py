@@ -32,15 +32,10 @@ def reset_due_budgets() -> dict[str, Any]:
     return {"reset": reset, "failed": failed}
 
 
-@shared_task(name="billing.reset_tenant_budget")
-def reset_tenant_budget(tenant_id: int) -> bool:
-    """The scheduled reset of one tenant (for staff tooling or fan-out)."""
-    return services.reset_if_due(tenant_id) is not None
-
-
 @shared_task(name="billing.release_expired_reservations")
 def release_expired_reservations(batch: int = 1000) -> dict[str, int]:
-    """Release reservations whose request died, leaving an `incomplete` usage record each."""
+    """Expire reservations whose request died: each is charged its prompt's cost and left
+    as an `incomplete` usage record."""
     released = failed = 0
     for reservation_id in services.expired_reservation_ids(limit=batch):
         try:

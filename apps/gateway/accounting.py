@@ -18,7 +18,6 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
-from psycopg import sql
 
 from apps.billing import budget, ratelimit
 from apps.core import db
@@ -28,6 +27,8 @@ from apps.gateway.catalog_cache import Price, RouteInfo
 from apps.gateway.context import RequestContext
 from apps.gateway.errors import GatewayError
 from apps.gateway.providers.base import Usage
+from apps.usage import records
+from apps.usage.records import UsageRow
 
 log = logging.getLogger("cloudfreedom.gateway.accounting")
 
@@ -196,52 +197,35 @@ class Outcome:
     streamed: bool
 
 
-_COLUMNS = (
-    "request_id, created_at, api_key_id, api_key_prefix, member_id, user_id, endpoint, model, "
-    "provider, upstream_model, attempts, attempt_log, prompt_tokens, completion_tokens, "
-    "cached_tokens, cache_write_tokens, usage_reported, cost, status, error_type, http_status, "
-    "latency_ms, ttft_ms, streamed"
-)
-
-
-# Constants only; the schema is formatted in as an Identifier. A request that outlived its
-# reservation may find billing's sweeper already left an `incomplete` placeholder under its
-# id: the real record replaces it (and nothing else is ever overwritten).
-_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS.split(", ") if c != "request_id")
-_PLACEHOLDERS = ", ".join(["%s"] * 24)
-_INSERT = (  # Constants and an Identifier only.
-    "INSERT INTO {}.usage_usagerecord AS u ("  # noqa: S608
-    + _COLUMNS
-    + ") VALUES ("
-    + _PLACEHOLDERS
-    + ") "
-    "ON CONFLICT (request_id) DO UPDATE SET " + _UPDATES + " WHERE u.status = 'incomplete'"
-)
-# Written and settled in one transaction and ONE round trip: client-side binding lets the
-# whole script travel as a single simple query.
-_RECORD = "BEGIN; " + _INSERT + "; COMMIT"
-_RECORD_AND_SETTLE = "BEGIN; " + _INSERT + "; " + budget.SETTLE_SQL + "; COMMIT"
-
-
-class RecordStatements:
-    """The record scripts for each tenant schema, composed once (a registry object)."""
-
-    def __init__(self) -> None:
-        self._by_schema: dict[tuple[str, bool], sql.Composed] = {}
-
-    def get(self, schema: str, settle: bool) -> sql.Composed:
-        statement = self._by_schema.get((schema, settle))
-        if statement is None:
-            # Only the schema is variable, and it goes in as a quoted Identifier.
-            template = _RECORD_AND_SETTLE if settle else _RECORD
-            statement = sql.SQL(template).format(sql.Identifier(schema))
-            if len(self._by_schema) > 10_000:
-                self._by_schema.clear()
-            self._by_schema[(schema, settle)] = statement
-        return statement
-
-
-RECORDS = RecordStatements()
+def usage_row(ctx: RequestContext, outcome: Outcome) -> UsageRow:
+    """The request's usage record: it names the key, its member and the member's user."""
+    usage = outcome.usage
+    return UsageRow(
+        request_id=ctx.request_id,
+        created_at=datetime.now(UTC),
+        endpoint=ctx.endpoint,
+        model=outcome.model,
+        status=outcome.status,
+        api_key_id=ctx.key.key_id,
+        api_key_prefix=ctx.key.prefix,
+        member_id=ctx.key.member_id,
+        user_id=ctx.key.user_id,
+        provider=outcome.provider,
+        upstream_model=outcome.upstream_model,
+        attempts=outcome.attempts,
+        attempt_log=outcome.attempt_log,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_tokens=usage.cached_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        usage_reported=usage.reported,
+        cost=outcome.cost,
+        error_type=outcome.error_type,
+        http_status=outcome.http_status,
+        latency_ms=ctx.elapsed_ms(),
+        ttft_ms=outcome.ttft_ms,
+        streamed=outcome.streamed,
+    )
 
 
 async def record(
@@ -260,7 +244,8 @@ RECORD_RETRY_DELAYS = (0.1, 0.5, 2.0, 5.0)
 
 def _record_failed(ctx: RequestContext, outcome: Outcome, exc: BaseException) -> None:
     # Nothing was written (one transaction). The reservation stays held until billing's
-    # sweeper releases it with an `incomplete` record; the error is loud for operators.
+    # sweeper expires it: it then charges the prompt's cost and leaves an `incomplete`
+    # record, so the request is not free; the error is loud for operators.
     log.error(
         "usage_record_failed request_id=%s tenant=%s key=%s cost=%s error=%s",
         ctx.request_id,
@@ -271,45 +256,49 @@ def _record_failed(ctx: RequestContext, outcome: Outcome, exc: BaseException) ->
     )
 
 
+def _check_written(ctx: RequestContext, row: UsageRow, written: records.Written) -> None:
+    """Say loudly when the record or the settlement did not land as a normal request's."""
+    if written.settlement == "conflict":
+        # Another source (an ingest) charged this request id first. This request was
+        # charged in full all the same (a `usage_conflict` ledger entry): alert an operator.
+        log.error(
+            "usage_settle_conflict request_id=%s tenant=%s key=%s cost=%s recorded=%s",
+            ctx.request_id,
+            ctx.key.tenant_id,
+            ctx.key.prefix,
+            row.cost,
+            written.recorded,
+        )
+    elif written.settlement == "expired":
+        # The request outlived its reservation: the sweeper charged the prompt's cost and
+        # left the record; that charge stands (the released budget may be spent since).
+        log.error(
+            "usage_settle_after_expiry request_id=%s tenant=%s key=%s cost=%s",
+            ctx.request_id,
+            ctx.key.tenant_id,
+            ctx.key.prefix,
+            row.cost,
+        )
+    elif not written.recorded and written.settlement != "already":
+        # ("already" with no record: a retry whose first attempt committed.)
+        log.error(
+            "usage_record_exists request_id=%s tenant=%s key=%s cost=%s",
+            ctx.request_id,
+            ctx.key.tenant_id,
+            ctx.key.prefix,
+            row.cost,
+        )
+
+
 async def _record(
     ctx: RequestContext, outcome: Outcome, reservation: budget.Reservation | None
 ) -> None:
-    usage = outcome.usage
-    params = (
-        ctx.request_id,
-        datetime.now(UTC),
-        ctx.key.key_id,
-        ctx.key.prefix,
-        ctx.key.member_id,
-        None,
-        ctx.endpoint,
-        outcome.model,
-        outcome.provider,
-        outcome.upstream_model,
-        outcome.attempts,
-        psycopg.types.json.Jsonb(outcome.attempt_log),
-        usage.prompt_tokens,
-        usage.completion_tokens,
-        usage.cached_tokens,
-        usage.cache_write_tokens,
-        usage.reported,
-        outcome.cost,
-        outcome.status,
-        outcome.error_type,
-        outcome.http_status,
-        ctx.elapsed_ms(),
-        outcome.ttft_ms,
-        outcome.streamed,
-    )
-    settle = reservation is not None
-    if settle:
-        params = (*params, reservation.id, outcome.cost)  # type: ignore[union-attr]
-    statement = RECORDS.get(ctx.key.schema, settle)
+    row = usage_row(ctx, outcome)
+    settle = reservation.id if reservation is not None else None
     for delay in (*RECORD_RETRY_DELAYS, None):
         try:
             async with db.connection() as conn:
-                cur = psycopg.AsyncClientCursor(conn)
-                await cur.execute(statement, params)
+                written = await records.write_usage(conn, ctx.key.schema, row, settle=settle)
             break
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
             # A database blip (restart, failover, a dropped connection). Retrying is safe:
@@ -325,6 +314,8 @@ async def _record(
         except Exception as exc:
             _record_failed(ctx, outcome, exc)
             return
+    if written.settlement not in ("settled", None) or not written.recorded:
+        _check_written(ctx, row, written)
     # Debug level: an INFO line per request would cost more CPU than the accounting itself.
     log.debug(
         "usage_recorded request_id=%s tenant=%s key=%s model=%s status=%s cost=%s "
@@ -335,7 +326,7 @@ async def _record(
         outcome.model,
         outcome.status,
         outcome.cost,
-        usage.prompt_tokens,
-        usage.completion_tokens,
+        row.prompt_tokens,
+        row.completion_tokens,
         outcome.attempts,
     )

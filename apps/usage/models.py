@@ -56,9 +56,7 @@ class UsageRecord(models.Model):
         ordering = ("-created_at",)
         constraints = [
             # What the ledger charged for the request; never a credit in disguise.
-            models.CheckConstraint(
-                condition=models.Q(cost__gte=0), name="usage_cost_not_negative"
-            )
+            models.CheckConstraint(condition=models.Q(cost__gte=0), name="usage_cost_not_negative")
         ]
 
     def __str__(self) -> str:

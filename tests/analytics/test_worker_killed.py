@@ -43,10 +43,9 @@ def _dsn() -> str:
 
 @pytest.fixture
 def committed_tenant(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Tenant]:
-    # pytest-django sets the test database up only when some collected test uses `db`;
-    # alone, this test would be pointed at the development database. Never write there.
-    if connection.settings_dict["NAME"] != settings.DATABASES["default"]["TEST"]["NAME"]:
-        pytest.skip("Run together with the other analytics tests (needs the test database).")
+    # The suite's `django_db_setup` points the connection at the test database even when
+    # no collected test uses `db` (tests/conftest.py). Never write anywhere else: fail.
+    assert connection.settings_dict["NAME"] == settings.DATABASES["default"]["TEST"]["NAME"]
     with django_db_blocker.unblock():
         slug = f"killed-{uuid.uuid4().hex[:8]}"
         # No create_tenant: its signal would write ledger rows, which are append-only and

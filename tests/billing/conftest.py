@@ -8,19 +8,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import psycopg
 import pytest
 from django.db import connection
-from psycopg import sql
 
 from apps.accounts.models import User
+from apps.billing.budget import (
+    RESERVE_FOR_KEY_SQL,
+    Reservation,
+    ReserveRequest,
+    reservation_from_row,
+    reserve_params,
+)
 from apps.catalog.models import Product
 from apps.core.db import POOLS
+from apps.core.db import connection as pool_connection
+from apps.gateway.accounting import Outcome
+from apps.gateway.auth import authenticate
+from apps.gateway.context import RequestContext, new_request_id
+from apps.gateway.providers.base import Usage
 from apps.keys.models import ApiKey
+from apps.keys.services import NewKey, create_api_key
 from apps.tenants.models import Membership, Tenant
+from apps.usage.records import UsageRow, Written, write_usage
 from tests.support import factories
 
 T = TypeVar("T")
@@ -65,6 +78,15 @@ class Made:
             tenant=tenant, member=member, prefix=factories.unique("cfk"), digest="0" * 64, **extra
         )
 
+    def issued_key(self, tenant: Tenant, member: Membership | None = None) -> NewKey:
+        """A real key of `tenant`, with the secret the gateway's own lookup takes."""
+        return create_api_key(tenant=tenant, member=member)
+
+    def any_key(self, tenant: Tenant) -> int:
+        """A key of `tenant` whose status the gateway's reservation re-reads."""
+        key = ApiKey.objects.filter(tenant=tenant).first() or self.key(tenant)
+        return key.pk
+
     def cleanup(self) -> None:
         # Plain SQL, table by table: the ledger refuses ORM deletes by design, and an ORM
         # cascade would also visit other apps' tables that may be mid-migration.
@@ -103,29 +125,58 @@ def made(django_db_blocker: Any) -> Iterator[Made]:
             m.cleanup()
 
 
-USAGE_COLUMNS = (
-    "request_id, created_at, api_key_id, api_key_prefix, member_id, user_id, endpoint, model,"
-    " provider, upstream_model, attempts, attempt_log, prompt_tokens, completion_tokens,"
-    " cached_tokens, cache_write_tokens, usage_reported, cost, status, error_type, http_status,"
-    " latency_ms, ttft_ms, streamed"
-)
+async def gateway_context(secret: str, request_id: str | None = None) -> RequestContext:
+    """A request's context as the gateway builds it: the key through its own lookup."""
+    key = await authenticate({"authorization": f"Bearer {secret}"})
+    return RequestContext(request_id or new_request_id(), "chat", key, None)
 
 
-async def write_usage(
-    conn: psycopg.AsyncConnection,
-    schema: str,
-    request_id: str,
-    cost: Decimal,
-    *,
-    status: str = "success",
-    member_id: int | None = None,
-    api_key_id: int | None = None,
-) -> None:
-    """The gateway's usage record, as it writes it: replacing an `incomplete` placeholder."""
-    query = sql.SQL(
-        "INSERT INTO {}.usage_usagerecord (" + USAGE_COLUMNS + ") VALUES (%s, now(), %s, '', %s,"
-        " NULL, 'chat', 'm', 'mock', 'm', 1, '[]', 10, 10, 0, 0, true, %s, %s, '', 200, 5, 1,"
-        " false) ON CONFLICT (request_id) DO UPDATE SET cost = EXCLUDED.cost,"
-        " status = EXCLUDED.status WHERE usage_usagerecord.status = 'incomplete'"
-    ).format(sql.Identifier(schema))
-    await conn.execute(query, (request_id, api_key_id, member_id, cost, status))
+def outcome(cost: Decimal, *, status: str = "success", prompt: int = 10, out: int = 10) -> Outcome:
+    """What a finished upstream call hands to `accounting.record`."""
+    return Outcome(
+        model="m",
+        provider="mock",
+        upstream_model="m",
+        attempts=1,
+        attempt_log=[],
+        usage=Usage(prompt_tokens=prompt, completion_tokens=out, reported=True),
+        cost=cost,
+        status=status,
+        error_type="",
+        http_status=200,
+        ttft_ms=None,
+        streamed=False,
+    )
+
+
+async def reserve(req: ReserveRequest, key_id: int) -> Reservation:
+    """Reserve with the gateway's own statement (what `accounting.reserve` sends): re-read
+    key `key_id`'s status, then reserve `req`."""
+    async with pool_connection() as conn:
+        cur = await conn.execute(RESERVE_FOR_KEY_SQL, (key_id, *reserve_params(req)))
+        row = await cur.fetchone()
+    assert row is not None and row[3] is not None, "the key may not spend"
+    return reservation_from_row(req, row[3:])
+
+
+def usage(request_id: str, cost: Decimal, **extra: Any) -> UsageRow:
+    """A usage record as the gateway writes it, costing `cost`."""
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "created_at": datetime.now(UTC),
+        "endpoint": "chat",
+        "model": "m",
+        "status": "success",
+        "provider": "mock",
+        "prompt_tokens": 10,
+        "completion_tokens": 10,
+        "cost": cost,
+    }
+    fields.update(extra)
+    return UsageRow(**fields)
+
+
+async def finish(schema: str, row: UsageRow, reservation_id: int | None = None) -> Written:
+    """Record and settle with the gateway's own script (what `accounting.record` sends)."""
+    async with pool_connection() as conn:
+        return await write_usage(conn, schema, row, settle=reservation_id)

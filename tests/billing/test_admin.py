@@ -64,3 +64,47 @@ def test_staff_reset_and_grant_credit_from_the_budget_list(staff_client: Any, te
     assert LedgerEntry.objects.get(tenant_id=tenant.pk, kind="credit_grant").note == (
         "support ticket 42"
     )
+
+
+def _staff_with(*perms: str) -> Any:
+    from django.contrib.auth.models import Permission
+
+    user = factories.user(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="billing", codename="view_budget"),
+        *Permission.objects.filter(content_type__app_label="billing", codename__in=perms),
+    )
+    return user
+
+
+def test_money_actions_need_their_permission_not_just_staff(client: Any, tenant: Any) -> None:
+    budget = Budget.objects.get(tenant=tenant, scope="tenant")
+    url = "/admin/billing/budget/"
+    client.force_login(_staff_with())
+    page = client.get(url, HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b'value="reset_now"' not in page.content
+    assert b'value="grant_credit"' not in page.content
+    for action in ("reset_now", "grant_credit"):
+        client.post(
+            url,
+            {
+                "action": action,
+                "_selected_action": [budget.pk],
+                "apply": "1",
+                "amount": "2.50",
+                "note": "x",
+            },
+            HTTP_HOST="localhost",
+        )
+    budget.refresh_from_db()
+    assert budget.credit == 0
+    assert not BudgetPeriod.objects.filter(tenant=tenant).exists()
+
+    client.force_login(_staff_with("grant_credit", "reset_budget"))
+    page = client.get(url, HTTP_HOST="localhost")
+    assert b'value="reset_now"' in page.content and b'value="grant_credit"' in page.content
+    client.post(
+        url, {"action": "reset_now", "_selected_action": [budget.pk]}, HTTP_HOST="localhost"
+    )
+    assert BudgetPeriod.objects.filter(tenant=tenant).count() == 1

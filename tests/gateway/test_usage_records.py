@@ -135,3 +135,27 @@ def test_a_database_blip_while_recording_is_retried_and_records_once(
     assert len(records) == 1 and records[0]["status"] == "success"
     reservation = Reservation.objects.get(request_id=request_id)
     assert reservation.state == "settled" and reservation.actual_cost == records[0]["cost"]
+
+
+def test_a_record_names_the_key_its_member_and_the_members_user(
+    base_url: str, world: World
+) -> None:
+    from apps.tenants.models import Membership
+    from tests.support import factories
+
+    user = factories.user()
+    try:
+        member = Membership.objects.create(user=user, tenant=world.tenant, role="member")
+        key, secret = world.new_key(member=member)
+        r = httpx.post(
+            base_url + "/chat/completions",
+            json={"model": world.models["mock"], "messages": user_message()},
+            headers=auth(secret),
+        )
+        assert r.status_code == 200
+        record = world.record_for(r.headers["x-request-id"])
+        assert (record["api_key_id"], record["api_key_prefix"]) == (key.pk, key.prefix)
+        assert (record["member_id"], record["user_id"]) == (member.pk, user.pk)
+    finally:
+        Membership.objects.filter(user=user).delete()
+        user.delete()

@@ -14,9 +14,7 @@ from apps.usage.records import COLUMNS, UsageRow, write_usage_sync
 
 
 def test_it_names_every_column_of_the_model() -> None:
-    model_columns = [
-        f.column for f in UsageRecord._meta.concrete_fields if not f.primary_key
-    ]
+    model_columns = [f.column for f in UsageRecord._meta.concrete_fields if not f.primary_key]
     assert list(COLUMNS) == model_columns
     assert {f.name for f in dataclasses.fields(UsageRow)} == set(model_columns)
 
