@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.catalog import crypto
@@ -49,10 +49,9 @@ class Provider(models.Model):
         self.api_key_encrypted = crypto.encrypt(plaintext)
 
     def get_api_key(self) -> str:
-        """The credential: the named environment variable wins over the stored one."""
-        if self.api_key_env and os.environ.get(self.api_key_env):
-            return os.environ[self.api_key_env]
-        return crypto.decrypt(self.api_key_encrypted)
+        """The credential: the named environment variable wins over the stored one.
+        Raises crypto.CredentialUnreadable when the stored one does not decrypt."""
+        return crypto.resolve(self.api_key_env, self.api_key_encrypted)
 
     @property
     def has_credential(self) -> bool:
@@ -116,7 +115,8 @@ class ModelPriceQuerySet(models.QuerySet["ModelPrice"]):
         return (
             self.filter(route=route, effective_from__lte=at)
             .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
-            .order_by("-effective_from")
+            # The id breaks a tie the same way the gateway's snapshot does.
+            .order_by("-effective_from", "-id")
             .first()
         )
 
@@ -138,6 +138,21 @@ class ModelPrice(models.Model):
 
     class Meta:
         ordering = ("route", "-effective_from")
+        # The database refuses bad money, whoever writes it (admin, shell, raw SQL): the
+        # validators above only guard forms.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(input_per_mtok__gte=0)
+                & Q(output_per_mtok__gte=0)
+                & Q(cached_input_per_mtok__gte=0)
+                & Q(cache_write_per_mtok__gte=0),
+                name="catalog_modelprice_prices_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gt=F("effective_from")),
+                name="catalog_modelprice_period_not_empty",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.route}: in {self.input_per_mtok} / out {self.output_per_mtok} per 1M"
@@ -159,7 +174,11 @@ class Product(models.Model):
         **MONEY, default=Decimal("0"), help_text="Usage the plan includes each month (USD)."
     )
     markup_percent = models.DecimalField(
-        max_digits=6, decimal_places=2, default=Decimal("0"), help_text="Added to model prices."
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text="Added to model prices.",
     )
     rpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Requests/minute.")
     tpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Tokens/minute.")
@@ -171,6 +190,16 @@ class Product(models.Model):
 
     class Meta:
         ordering = ("sort_order", "monthly_price")
+        constraints = [
+            # A negative markup would sell below the price book; negative prices or budgets
+            # would pay the customer.
+            models.CheckConstraint(
+                condition=Q(markup_percent__gte=0)
+                & Q(monthly_price__gte=0)
+                & Q(monthly_budget__gte=0),
+                name="catalog_product_money_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

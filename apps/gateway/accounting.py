@@ -13,17 +13,19 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 import psycopg_pool
 
 from apps.billing import budget, ratelimit
+from apps.catalog import pricing
+from apps.catalog.pricing import Price
+from apps.catalog.snapshot import RouteInfo
 from apps.core import db
 from apps.gateway import auth
 from apps.gateway.background import BACKGROUND
-from apps.gateway.catalog_cache import Price, RouteInfo
 from apps.gateway.context import RequestContext
 from apps.gateway.errors import GatewayError
 from apps.gateway.providers.base import Usage
@@ -32,33 +34,10 @@ from apps.usage.records import UsageRow
 
 log = logging.getLogger("cloudfreedom.gateway.accounting")
 
-MILLION = Decimal(1_000_000)
-CENT_MICRO = Decimal("0.00000001")  # costs are kept to 8 decimal places
-ZERO = Decimal(0)
-
-
 # -- prices ------------------------------------------------------------------------------
-
-
-def cost_of(price: Price | None, usage: Usage, markup_factor: Decimal) -> Decimal:
-    """(uncached * input + cached * cached + cache writes * write + output * output) / 1M,
-    times the plan's markup, to 8 places. `prompt_tokens` includes cached and written."""
-    if price is None:
-        return ZERO
-    cached = usage.cached_tokens
-    written = usage.cache_write_tokens
-    uncached = max(0, usage.prompt_tokens - cached - written)
-    raw = (
-        uncached * price.input
-        + cached * price.cached_input
-        + written * price.cache_write
-        + usage.completion_tokens * price.output
-    )
-    return (raw / MILLION * markup_factor).quantize(CENT_MICRO, rounding=ROUND_HALF_UP)
-
-
-def _per_token(price_per_mtok: Decimal, factor: Decimal) -> Decimal:
-    return price_per_mtok / MILLION * factor
+# The formulas live in apps.catalog.pricing; `cost_of` is re-exported for the gateway's
+# modules, which bill through this one.
+cost_of = pricing.cost_of
 
 
 def reserve_request(
@@ -72,24 +51,25 @@ def reserve_request(
     choices: int = 1,
     embedding: bool = False,
 ) -> budget.ReserveRequest:
-    factor = ctx.markup_factor
-    if price is None:  # only for plan-less tenants (checked by the caller)
-        prompt_cost = output_cost = ZERO
-    else:
-        # Cache writes can cost more than plain input: bound by the dearer of the two.
-        prompt_cost = prompt_bound * _per_token(max(price.input, price.cache_write), factor)
-        # n choices produce n outputs; one "output position" costs n tokens.
-        output_cost = ZERO if embedding else _per_token(price.output, factor) * choices
+    # price=None only for tenants that are not budgeted (checked by the caller).
+    bound = pricing.worst_case(
+        price,
+        ctx.markup_factor,
+        prompt_bound=prompt_bound,
+        model_cap=route.max_output_tokens,
+        choices=choices,
+        embedding=embedding,
+    )
     return budget.ReserveRequest(
         request_id=ctx.request_id,
         tenant_id=ctx.key.tenant_id,
         member_id=ctx.key.member_id,
         api_key_id=ctx.key.key_id,
-        prompt_cost=prompt_cost.quantize(CENT_MICRO, rounding=ROUND_HALF_UP),
-        output_token_cost=output_cost,
+        prompt_cost=bound.prompt_cost,
+        output_token_cost=bound.output_token_cost,
         requested_max_output=None if embedding else requested_max_output,
-        model_cap=0 if embedding else route.max_output_tokens,
-        min_output=0 if embedding else 16,
+        model_cap=bound.model_cap,
+        min_output=bound.min_output,
         endpoint=ctx.endpoint,
         model=model,
     )

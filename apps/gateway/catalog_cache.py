@@ -1,26 +1,22 @@
-"""Routes, targets (with decrypted credentials), prices and plans, cached per process.
+"""The per-process cache of the catalog snapshot (`apps.catalog.snapshot`).
 
-Filled with the ORM through one `sync_to_async` hop every few seconds, never per request.
-The snapshot is immutable: a request keeps the one it started with even if a refresh
-replaces it meanwhile.
+Reloaded on the gateway's async pool every few seconds, never per request. The snapshot
+is immutable: a request keeps the one it started with even if a refresh replaces it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
-from django.utils import timezone
 
-from apps.gateway.context import PlanSnapshot
-from apps.gateway.providers.base import UpstreamTarget
+from apps.catalog.pricing import Price
+from apps.catalog.snapshot import CatalogSnapshot, PlanSnapshot, RouteInfo, load_catalog
+from apps.core import db
+
+__all__ = ["CATALOG", "CatalogCache", "CatalogSnapshot", "PlanSnapshot", "Price", "RouteInfo"]
 
 log = logging.getLogger("cloudfreedom.gateway.catalog")
 
@@ -28,124 +24,6 @@ DEFAULT_TTL = 5.0
 # An unknown model name forces a reload at most this often, so a route created a moment
 # ago is found without letting typos hammer the database.
 MISS_RELOAD_INTERVAL = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Price:
-    """Per 1M tokens, before markup."""
-
-    input: Decimal
-    output: Decimal
-    cached_input: Decimal
-    cache_write: Decimal
-    effective_from: datetime
-    effective_to: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class RouteInfo:
-    route_id: int
-    public_name: str
-    mode: str  # chat | embedding
-    max_output_tokens: int
-    retries: int
-    created: int
-    targets: tuple[UpstreamTarget, ...]
-    prices: tuple[Price, ...]  # newest first
-
-    def price_at(self, at: datetime) -> Price | None:
-        for price in self.prices:
-            if price.effective_from <= at and (
-                price.effective_to is None or at < price.effective_to
-            ):
-                return price
-        return None
-
-    def current_price(self) -> Price | None:
-        return self.price_at(timezone.now())
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogSnapshot:
-    routes: dict[str, RouteInfo]
-    plans: dict[int, PlanSnapshot]
-    loaded_at: float
-
-
-def load_catalog() -> CatalogSnapshot:
-    """Read the whole catalog with the ORM (sync; run through sync_to_async)."""
-    from apps.catalog.models import ModelPrice, ModelRoute, Product, RouteTarget
-
-    targets: dict[int, list[UpstreamTarget]] = {}
-    rows = (
-        RouteTarget.objects.filter(is_active=True, provider__is_active=True)
-        .select_related("provider")
-        .order_by("route_id", "priority", "id")
-    )
-    for target in rows:
-        provider = target.provider
-        timeout = target.timeout_seconds or provider.timeout_seconds
-        targets.setdefault(target.route_id, []).append(
-            UpstreamTarget(
-                provider_kind=provider.kind,
-                provider_name=provider.name,
-                base_url=provider.base_url.rstrip("/"),
-                upstream_model=target.upstream_model,
-                api_key=provider.get_api_key(),
-                timeout=float(timeout),
-                connect_timeout=float(provider.connect_timeout_seconds),
-            )
-        )
-    prices: dict[int, list[Price]] = {}
-    now = timezone.now()
-    price_rows = ModelPrice.objects.exclude(effective_to__lte=now).order_by("-effective_from")
-    for p in price_rows:
-        prices.setdefault(p.route_id, []).append(
-            Price(
-                p.input_per_mtok,
-                p.output_per_mtok,
-                p.cached_input_per_mtok,
-                p.cache_write_per_mtok,
-                p.effective_from,
-                p.effective_to,
-            )
-        )
-    routes = {
-        r.public_name: RouteInfo(
-            route_id=r.pk,
-            public_name=r.public_name,
-            mode=r.mode,
-            max_output_tokens=r.max_output_tokens,
-            retries=r.retries,
-            created=int(r.created_at.timestamp()),
-            targets=tuple(targets.get(r.pk, ())),
-            prices=tuple(prices.get(r.pk, ())),
-        )
-        for r in ModelRoute.objects.filter(is_active=True)
-    }
-    allowed: dict[int, set[str]] = {}
-    through = Product.allowed_models.through.objects.filter(modelroute__is_active=True)
-    for product_id, name in through.values_list("product_id", "modelroute__public_name"):
-        allowed.setdefault(product_id, set()).add(name)
-    plans = {
-        p.pk: PlanSnapshot(
-            product_id=p.pk,
-            markup_percent=p.markup_percent,
-            allowed_models=frozenset(allowed.get(p.pk, ())),
-            rpm_limit=p.rpm_limit,
-            tpm_limit=p.tpm_limit,
-        )
-        for p in Product.objects.all()
-    }
-    return CatalogSnapshot(routes=routes, plans=plans, loaded_at=time.monotonic())
-
-
-def _load_and_release() -> CatalogSnapshot:
-    # Worker threads never see request_finished, so give the connection back explicitly.
-    try:
-        return load_catalog()
-    finally:
-        connections.close_all()
 
 
 class CatalogCache:
@@ -167,7 +45,8 @@ class CatalogCache:
 
     async def reload(self) -> CatalogSnapshot:
         # Concurrent refreshers may both load; that is cheaper than a cross-loop lock.
-        snapshot = await sync_to_async(_load_and_release, thread_sensitive=False)()
+        async with db.connection() as conn:
+            snapshot = await load_catalog(conn)
         self._snapshot = snapshot
         log.debug("catalog_loaded routes=%d plans=%d", len(snapshot.routes), len(snapshot.plans))
         return snapshot

@@ -118,6 +118,15 @@ async def admit(call: Call, model: str, mode: str) -> tuple[RouteInfo, Price | N
             code="model_not_priced",
         )
     if not route.targets:
+        if route.unreadable_credentials:
+            # Logged as an error (naming the provider) where the catalog is loaded; the
+            # request never reaches an upstream with an empty key.
+            raise GatewayError(
+                502,
+                f"The upstream of '{model}' cannot be reached: its provider credential is "
+                "unusable.",
+                code="upstream_credential_error",
+            )
         raise GatewayError(503, f"The model '{model}' has no active upstream.", code="no_upstream")
     return route, price
 

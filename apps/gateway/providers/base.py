@@ -10,24 +10,13 @@ database, never log secrets or prompts, and raise `UpstreamError` for every fail
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 
-
-@dataclass(frozen=True, slots=True)
-class UpstreamTarget:
-    """Where one attempt goes: a provider plus the model name it knows."""
-
-    provider_kind: str  # openai | anthropic | gemini | openai_compatible | mock
-    provider_name: str
-    base_url: str
-    upstream_model: str
-    api_key: str = field(default="", repr=False)  # a secret: never logged or echoed
-    timeout: float = 120.0  # seconds for the whole non-streamed call / between stream reads
-    connect_timeout: float = 10.0
-    extra_headers: tuple[tuple[str, str], ...] = ()
+# Where one attempt goes (provider, model, credential): catalog data, read by the catalog.
+from apps.catalog.snapshot import UpstreamTarget as UpstreamTarget
 
 
 @dataclass(slots=True)
