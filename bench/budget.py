@@ -34,10 +34,10 @@ from apps.billing.budget import (  # noqa: E402
     reservation_from_row,
     reserve_params,
 )
-from apps.billing.ratelimit import REDIS, Limits, acquire, add_tokens  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
 from apps.core.db import POOLS  # noqa: E402
 from apps.core.db import connection as pool_connection  # noqa: E402
+from apps.gateway.ratelimit import REDIS, Limits, acquire, add_tokens  # noqa: E402
 from apps.keys.models import ApiKey  # noqa: E402
 from apps.tenants.models import Tenant  # noqa: E402
 from apps.tenants.services import create_tenant  # noqa: E402

@@ -19,12 +19,12 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from apps.billing import budget, ratelimit
+from apps.billing import budget
 from apps.catalog import pricing
 from apps.catalog.pricing import Price
 from apps.catalog.snapshot import RouteInfo
 from apps.core import db
-from apps.gateway import auth
+from apps.gateway import auth, ratelimit
 from apps.gateway.background import BACKGROUND
 from apps.gateway.context import RequestContext
 from apps.gateway.errors import GatewayError

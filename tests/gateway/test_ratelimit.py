@@ -1,15 +1,54 @@
+"""The rate limiter, on both backends: Redis (shared, fail closed) and local (one
+process, no Redis at all). Behaviour tests run on each; backend-specific ones say so."""
+
 from __future__ import annotations
 
 import asyncio
 import random
 import socket
-from typing import Any
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
-from apps.billing import ratelimit
-from apps.billing.ratelimit import Limits, RateLimiterUnavailable, acquire, add_tokens
-from tests.billing.conftest import run
+from apps.gateway import ratelimit
+from apps.gateway.ratelimit import Limits, RateLimiterUnavailable, acquire, add_tokens
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run on a fresh loop (a fresh process, in effect), closing its Redis client after."""
+
+    async def main() -> T:
+        try:
+            return await coro
+        finally:
+            await ratelimit.close()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture(params=[ratelimit.REDIS_BACKEND, ratelimit.LOCAL_BACKEND])
+def backend(request: pytest.FixtureRequest, settings: Any) -> str:
+    settings.RATE_LIMITER_BACKEND = request.param
+    return str(request.param)
+
+
+@pytest.fixture
+def redis_backend(settings: Any) -> None:
+    settings.RATE_LIMITER_BACKEND = ratelimit.REDIS_BACKEND
+
+
+@pytest.fixture
+def local_backend(settings: Any) -> None:
+    settings.RATE_LIMITER_BACKEND = ratelimit.LOCAL_BACKEND
+
+
+both = pytest.mark.usefixtures("backend")
+redis_only = pytest.mark.usefixtures("redis_backend")
+local_only = pytest.mark.usefixtures("local_backend")
 
 
 def limits(**extra: Any) -> Limits:
@@ -36,6 +75,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@both
 def test_key_rpm_refuses_with_retry_after_and_headers() -> None:
     lim = limits(key_rpm=3)
     decisions = run(burst(lim, 4))
@@ -48,6 +88,7 @@ def test_key_rpm_refuses_with_retry_after_and_headers() -> None:
     assert 59.0 < float(refused.headers["x-ratelimit-reset-requests"].rstrip("s")) <= 60.0
 
 
+@both
 def test_tenant_rpm_is_shared_by_its_keys() -> None:
     first = limits(tenant_rpm=2)
     second = Limits(first.tenant_id, first.key_id + 1, 2, None, None, None)
@@ -56,6 +97,7 @@ def test_tenant_rpm_is_shared_by_its_keys() -> None:
     assert decisions[-1].scope == "tenant"
 
 
+@both
 def test_key_tpm_counts_the_estimate_and_takes_back_the_difference() -> None:
     lim = limits(key_tpm=1000)
     ok, refused = run(burst(lim, 2, tokens=600))
@@ -68,6 +110,7 @@ def test_key_tpm_counts_the_estimate_and_takes_back_the_difference() -> None:
     assert run(burst(lim, 1, tokens=600))[0].allowed
 
 
+@both
 def test_tenant_tpm_counts_tokens_added_after_the_request() -> None:
     lim = limits(tenant_tpm=1000)
     assert run(burst(lim, 1, tokens=100))[0].allowed
@@ -76,6 +119,7 @@ def test_tenant_tpm_counts_tokens_added_after_the_request() -> None:
     assert (refused.allowed, refused.scope) == (False, "tenant")
 
 
+@both
 def test_a_request_larger_than_the_window_waits_for_an_empty_one() -> None:
     lim = limits(tenant_tpm=1000)
     first, second = run(burst(lim, 2, tokens=5000))  # counted as the whole window
@@ -83,6 +127,7 @@ def test_a_request_larger_than_the_window_waits_for_an_empty_one() -> None:
     assert 59.0 < second.retry_after <= 60.0
 
 
+@both
 def test_a_refusal_counts_nothing() -> None:
     lim = limits(key_rpm=1, tenant_tpm=1000)
     a, b = run(burst(lim, 2, tokens=10))
@@ -90,6 +135,7 @@ def test_a_refusal_counts_nothing() -> None:
     assert b.headers["x-ratelimit-remaining-tokens"] == "990"  # b's 10 were not counted
 
 
+@both
 def test_headers_show_the_tightest_limit() -> None:
     lim = limits(key_rpm=10, tenant_rpm=5, key_tpm=10_000, tenant_tpm=50_000)
     d = run(burst(lim, 1, tokens=1000))[0]
@@ -100,6 +146,7 @@ def test_headers_show_the_tightest_limit() -> None:
     assert d.headers["x-ratelimit-reset-tokens"].endswith("s")
 
 
+@redis_only
 def test_no_limits_means_no_redis_call(monkeypatch: Any, settings: Any) -> None:
     def boom() -> None:
         raise AssertionError("Redis was called")
@@ -113,6 +160,7 @@ def test_no_limits_means_no_redis_call(monkeypatch: Any, settings: Any) -> None:
     run(add_tokens(limits(key_rpm=5), 1000))  # no token limit: nothing to count
 
 
+@redis_only
 def test_it_fails_closed_when_redis_is_unreachable(settings: Any) -> None:
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     with pytest.raises(RateLimiterUnavailable):
@@ -120,12 +168,14 @@ def test_it_fails_closed_when_redis_is_unreachable(settings: Any) -> None:
     run(add_tokens(limits(tenant_tpm=5), 10))  # after the response: logged, not raised
 
 
+@redis_only
 def test_it_fails_closed_without_redis_configured(settings: Any) -> None:
     settings.REDIS_URL = ""
     with pytest.raises(RateLimiterUnavailable):
         run(acquire(limits(tenant_rpm=5), 10))
 
 
+@redis_only
 def test_tokens_added_after_requests_reach_redis_for_other_processes() -> None:
     lim = limits(tenant_tpm=1000)
 
@@ -140,3 +190,102 @@ def test_tokens_added_after_requests_reach_redis_for_other_processes() -> None:
     assert d.allowed
     # 1000 - 800 - 100, plus the few tokens the window regained meanwhile.
     assert 100 <= int(d.headers["x-ratelimit-remaining-tokens"]) < 110
+
+
+@both
+def test_tokens_added_after_a_request_count_for_the_next() -> None:
+    lim = limits(key_tpm=1000)
+
+    async def flow() -> ratelimit.RateDecision:
+        assert (await acquire(lim, 100)).allowed
+        await add_tokens(lim, 850)
+        await asyncio.sleep(ratelimit.TOKEN_FLUSH_DELAY * 5)
+        return await acquire(lim, 100)
+
+    refused = run(flow())
+    assert (refused.allowed, refused.scope) == (False, "key")
+
+
+@redis_only
+def test_a_burst_larger_than_the_redis_pool_waits_for_connections(settings: Any) -> None:
+    """redis-py's default asyncio pool raises past its size ("Too many connections", a
+    503 for the client); the limiter's pool waits for a free connection instead."""
+    settings.RATE_LIMITER_REDIS_POOL_SIZE = 4
+    lim = limits(key_rpm=1_000_000, tenant_tpm=100_000_000)
+
+    async def burst_at_once() -> list[bool]:
+        decisions = await asyncio.gather(*(acquire(lim, 10) for _ in range(300)))
+        return [d.allowed for d in decisions]
+
+    assert run(burst_at_once()) == [True] * 300
+
+
+@redis_only
+def test_a_burst_of_more_than_a_hundred_is_served_with_the_default_pool() -> None:
+    lim = limits(key_rpm=1_000_000)
+
+    async def burst_at_once() -> list[bool]:
+        decisions = await asyncio.gather(*(acquire(lim, 1) for _ in range(250)))
+        return [d.allowed for d in decisions]
+
+    assert run(burst_at_once()) == [True] * 250
+
+
+@local_only
+def test_the_local_backend_limits_without_any_redis(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    def boom() -> None:
+        raise AssertionError("Redis was called")
+
+    monkeypatch.setattr(ratelimit.REDIS, "get", boom)
+    settings.REDIS_URL = ""
+    lim = limits(key_rpm=2, tenant_tpm=1000)
+
+    decisions = run(burst(lim, 3, tokens=10))
+
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[-1].headers["x-ratelimit-remaining-tokens"] == "980"
+    run(add_tokens(lim, 900))
+    assert not run(burst(limits(tenant_id=lim.tenant_id, tenant_tpm=1000), 1, 200))[0].allowed
+
+
+@local_only
+def test_the_local_backend_is_exact_under_concurrent_threads() -> None:
+    """The single web process may run more than one event loop (tests, benchmarks): each
+    check-and-update is atomic, so exactly `limit` requests are admitted."""
+    lim = limits(key_rpm=100)
+    admitted: list[bool] = []
+
+    async def fifty() -> list[ratelimit.RateDecision]:
+        return await asyncio.gather(*(acquire(lim, 0) for _ in range(50)))
+
+    def worker() -> None:
+        admitted.extend(d.allowed for d in run(fifty()))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert admitted.count(True) == 100
+    assert admitted.count(False) == 100
+
+
+@local_only
+def test_the_local_backend_forgets_finished_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    local = ratelimit.LocalLimiter(prune_min=10)
+    old = [ratelimit._applicable(limits(key_rpm=10)) for _ in range(11)]
+    for applied in old:
+        assert local.acquire(applied, 0)[0] == 1
+    assert len(local) == 11  # all within their minute: nothing to forget yet
+
+    clock[0] += 61  # every one of those windows has emptied
+    for _ in range(12):
+        local.acquire(ratelimit._applicable(limits(key_rpm=10)), 0)
+
+    assert len(local) == 12  # the table grew past twice its live size and was pruned
+    assert local.acquire(old[0], 0)[:2] == [1, 0]  # a forgotten window starts full again
