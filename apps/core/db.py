@@ -48,7 +48,8 @@ class PoolRegistry:
                 conninfo(),
                 min_size=1,
                 max_size=int(getattr(settings, "GATEWAY_DB_POOL_MAX", 20)),
-                timeout=5,
+                # A burst beyond max_size waits this long for a free connection (FIFO).
+                timeout=float(getattr(settings, "GATEWAY_DB_POOL_TIMEOUT", 10)),
                 kwargs={"autocommit": True, "prepare_threshold": 0},
                 open=False,
             )

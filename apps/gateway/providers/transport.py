@@ -2,6 +2,11 @@
 
 Everything that can fail on the wire is turned into `UpstreamError` here, so adapters only
 translate payloads.
+
+The upstream connection pool is the session's connector (apps/gateway/sessions.py, sized
+by `GATEWAY_UPSTREAM_CONNECTIONS`). When every connection is busy a request waits up to
+`GATEWAY_UPSTREAM_POOL_TIMEOUT` seconds for one, on top of (not out of) the target's own
+connect timeout. The ASGI lifespan opens and closes the session (`open()`, `close()`).
 """
 
 from __future__ import annotations
@@ -12,21 +17,39 @@ from typing import Any
 
 import aiohttp
 import orjson
+from django.conf import settings
 
 from apps.gateway.providers.base import UpstreamError, UpstreamTarget, Usage
 from apps.gateway.providers.errors import error_from_exception, error_from_response
 from apps.gateway.providers.sse import SSEEvent, SSEParser
 from apps.gateway.providers.tokens import estimate_prompt_tokens, tokens_for_bytes
+from apps.gateway.sessions import SESSIONS
+
+
+async def open() -> None:
+    """Startup: create this event loop's upstream session (connections are made on
+    demand and kept alive). Idempotent."""
+    SESSIONS.get()
+
+
+async def close() -> None:
+    """Shutdown: close this event loop's session and its connections. Idempotent."""
+    await SESSIONS.close_current()
 
 
 @lru_cache(maxsize=64)
-def _timeout(connect: float, read: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+def _timeout(connect: float, read: float, pool_wait: float) -> aiohttp.ClientTimeout:
+    # aiohttp's `connect` covers waiting for a free pooled connection AND connecting;
+    # `sock_connect` covers connecting alone. So a burst beyond the pool waits up to
+    # `pool_wait` without using up the target's connect timeout, and never for ever.
+    return aiohttp.ClientTimeout(
+        total=None, connect=pool_wait + connect, sock_connect=connect, sock_read=read
+    )
 
 
 def client_timeout(target: UpstreamTarget) -> aiohttp.ClientTimeout:
     # No total limit: a long stream is fine as long as bytes keep arriving.
-    return _timeout(target.connect_timeout, target.timeout)
+    return _timeout(target.connect_timeout, target.timeout, settings.GATEWAY_UPSTREAM_POOL_TIMEOUT)
 
 
 def json_headers(target: UpstreamTarget, auth: dict[str, str]) -> dict[str, str]:
