@@ -13,6 +13,9 @@ COPY requirements.txt requirements-dev.txt ./
 RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements.txt \
     && touch /app/.venv/.installed
 COPY . .
+# Hashed, gzip and Brotli copies of every static file, served by WhiteNoise from the image.
+# Production settings demand the secrets to be set: dummies here, for this step only
+# (the running container gets the real ones from its environment).
 RUN DJANGO_SECRET_KEY=build API_KEY_HMAC_SECRET=build CREDENTIALS_ENCRYPTION_KEY=build \
     /app/.venv/bin/python manage.py collectstatic --noinput -v 0
 
