@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# When this make started: `make run` reports how long the install step took (if it ran).
+MAKE_STARTED := $(shell date +%s)
 
 export PYTHONPATH := $(CURDIR)
 
@@ -17,10 +19,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Finds PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, else an embedded one in ./.data),
-# checks Redis, migrates, seeds the demo and runs web + worker + beat in the foreground.
+# Finds PostgreSQL and Redis (the environment's URLs, else 127.0.0.1, else embedded servers
+# in ./.data), writes the choice to .data/runtime.env for every other command, migrates,
+# seeds the demo and runs web + worker + beat in the foreground. Ctrl-C stops everything.
 run: install
-	$(PY) -m cloudfreedom.devserver
+	$(PY) -m cloudfreedom.devserver --make-started $(MAKE_STARTED) --install-stamp $(STAMP)
 
 test: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
@@ -43,7 +46,7 @@ seed: install
 	$(PY) manage.py seed_demo
 
 web: install
-	$(BIN)/uvicorn cloudfreedom.asgi:application --host 0.0.0.0 --port 8000 --loop uvloop --http httptools --lifespan off
+	$(BIN)/uvicorn cloudfreedom.asgi:application --host 0.0.0.0 --port 8000 --loop uvloop --http httptools --lifespan on
 
 worker: install
 	$(BIN)/celery -A cloudfreedom worker --loglevel INFO --concurrency 2

@@ -47,9 +47,25 @@ def test_readyz_turns_503_naming_redis_when_it_is_unreachable() -> None:
     assert response.json()["failed"] == ["redis"]
 
 
-def test_readyz_names_redis_when_running_without_it(db: Any, client: Any, settings: Any) -> None:
+def test_readyz_fails_without_redis_when_the_limiter_needs_it(
+    db: Any, client: Any, settings: Any
+) -> None:
+    # The Redis limiter fails closed without Redis: not ready.
     settings.REDIS_URL = ""
+    settings.RATE_LIMITER_BACKEND = "redis"
     response = client.get("/readyz", HTTP_HOST="localhost")
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
     assert response.json()["checks"]["redis"] == "failed: NotConfigured"
+
+
+def test_readyz_is_200_when_running_without_redis_on_the_local_limiter(
+    db: Any, client: Any, settings: Any
+) -> None:
+    """`make run`'s last resort (no Redis at all) serves: Redis is not a dependency then.
+    Before, /readyz answered 503 "NotConfigured" for ever."""
+    settings.REDIS_URL = ""
+    settings.RATE_LIMITER_BACKEND = "local"
+    response = client.get("/readyz", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok"}

@@ -43,7 +43,7 @@ def uvicorn_server(env_overrides: dict[str, str], timeout: float = 30.0) -> Iter
             "--port",
             str(port),
             "--lifespan",
-            "off",
+            "on",
             "--log-level",
             "warning",
         ],

@@ -1,0 +1,1 @@
+"""Migration modules replacing a third-party app's own (settings.MIGRATION_MODULES)."""
