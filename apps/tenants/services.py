@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -23,6 +24,19 @@ RESERVED_SLUGS = {"public", "template", "www", "admin", "api", "static", "v1", "
 
 class TenantError(ValueError):
     pass
+
+
+class PlanOrCreditRequired(TenantError):
+    """A customer tenant needs a plan or credit: without either it could spend nothing,
+    and a tenant must never look as if it had free unlimited access."""
+
+    field = "product"  # the input a form or API should point at
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A customer tenant needs a plan or an initial credit: choose a product, "
+            "or grant a positive credit."
+        )
 
 
 def schema_name_for(slug: str) -> str:
@@ -65,16 +79,22 @@ def create_tenant(
     product: Product | None = None,
     owner: User | None = None,
     domain: str | None = None,
+    credit: Decimal | None = None,
+    created_by: User | None = None,
 ) -> Tenant:
-    """Create a customer tenant: row, schema (cloned from the template), domain, owner.
+    """Create a customer tenant: row, schema (cloned from the template), domain, owner, and
+    (when given) an initial prepaid `credit` granted by `created_by`.
 
-    All or nothing: a failure leaves no row, no schema and no domain behind.
+    A customer tenant needs a plan or a positive credit (PlanOrCreditRequired). All or
+    nothing: a failure leaves no row, no schema, no domain and no credit behind.
     """
     slug = (slug or slugify(name))[:50].strip("-")
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         raise TenantError(f"'{slug}' is not a valid tenant slug (3-50 of a-z, 0-9, '-').")
     if Tenant.objects.filter(slug=slug).exists():
         raise TenantError(f"A tenant with slug '{slug}' already exists.")
+    if product is None and not (credit is not None and credit > 0):
+        raise PlanOrCreditRequired()
     if not schema_exists(settings.TENANT_BASE_SCHEMA):
         ensure_template_tenant()
     with transaction.atomic():
@@ -91,6 +111,11 @@ def create_tenant(
         from apps.tenants.signals import tenant_created
 
         tenant_created.send(sender=Tenant, tenant=tenant)
+        if credit is not None and credit > 0:
+            # Billing owns credit; its budget row exists now (the signal above).
+            from apps.billing.services import grant_credit
+
+            grant_credit(tenant, credit, by=created_by, note="Initial credit.")
     connection.set_schema_to_public()
     return tenant
 
