@@ -46,6 +46,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ("email",)
+        permissions = [
+            # A trusted service's power (an external proxy's service credential, or staff
+            # granted it): report usage and ask budget questions for any customer tenant.
+            ("ingest_usage", "Can post usage records and budget checks for any tenant"),
+        ]
 
     def __str__(self) -> str:
         return self.email
