@@ -9,9 +9,11 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from apps.accounts.models import User
 from apps.billing.models import LedgerEntry
-from apps.catalog.models import Product
+from apps.catalog.models import ModelRoute, Product
 from apps.keys.models import ApiKey
 from apps.keys.services import NewKey
 from apps.tenants.models import Membership, Tenant
@@ -29,12 +31,52 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else _MONEY_FIELD.to_representation(value)
 
 
+# --- References ----------------------------------------------------------------------------
+
+
+class TenantKeyField(serializers.CharField):
+    """A key prefix, resolved to the ApiKey of the tenant in the serializer's context. Another
+    tenant's key is as unknown as a made-up one. Blank (when allowed): no key, None."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = empty) -> ApiKey | None:
+        prefix = super().run_validation(data)  # the text, with the field's own checks
+        if not prefix:
+            return None
+        key = (
+            ApiKey.objects.select_related("member")
+            .filter(tenant=self.context["tenant"], prefix=prefix)
+            .first()
+        )
+        if key is None:
+            raise serializers.ValidationError("No API key with this prefix in this tenant.")
+        return key
+
+
+class RouteField(serializers.CharField):
+    """A public model name, resolved to its active ModelRoute."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = empty) -> ModelRoute:
+        name = super().run_validation(data)
+        route = ModelRoute.objects.filter(public_name=name, is_active=True).first()
+        if route is None:
+            raise serializers.ValidationError(f"Unknown model '{name}'.")
+        return route
+
+
 # --- Budget ------------------------------------------------------------------------------
 
 
 class BudgetCheckRequestSerializer(serializers.Serializer):
-    key_prefix = serializers.CharField(max_length=32)
-    model = serializers.CharField(max_length=200)
+    key_prefix = TenantKeyField(source="key")
+    model = RouteField(source="route")
     prompt_tokens = serializers.IntegerField(
         min_value=0, max_value=INT_MAX, help_text="Estimated prompt tokens."
     )
@@ -90,9 +132,12 @@ class BudgetStatusSerializer(serializers.Serializer):
 
 
 class UsageIngestSerializer(serializers.Serializer):
-    request_id = serializers.CharField(max_length=64)
-    key_prefix = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    model = serializers.CharField(max_length=200)
+    request_id = serializers.CharField(
+        max_length=64,
+        help_text="The reporter's own id. Ids the gateway issued (req_…) are refused (409).",
+    )
+    key_prefix = TenantKeyField(source="key", required=False, allow_blank=True)
+    model = RouteField(source="route")
     provider = serializers.CharField(max_length=100, required=False, allow_blank=True)
     upstream_model = serializers.CharField(max_length=200, required=False, allow_blank=True)
     endpoint = serializers.ChoiceField(
@@ -260,9 +305,22 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         return {**data, "secret": instance.secret}
 
 
+class TenantMemberField(serializers.IntegerField):
+    """A membership id, resolved to the Membership of the tenant in the context."""
+
+    def run_validation(self, data: Any = empty) -> Membership | None:
+        pk = super().run_validation(data)
+        if pk is None:
+            return None
+        member = Membership.objects.filter(tenant=self.context["tenant"], pk=pk).first()
+        if member is None:
+            raise serializers.ValidationError("No such member in this tenant.")
+        return member
+
+
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, default="default")
-    member_id = serializers.IntegerField(required=False, allow_null=True)
+    member_id = TenantMemberField(source="member", required=False, allow_null=True)
     allowed_models = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list
     )
@@ -270,6 +328,15 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     rpm_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     tpm_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     monthly_limit = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+
+    def validate_allowed_models(self, names: list[str]) -> list[str]:
+        known = set(
+            ModelRoute.objects.filter(public_name__in=names).values_list("public_name", flat=True)
+        )
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown models: {', '.join(unknown)}.")
+        return names
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -321,6 +388,19 @@ class TenantSerializer(serializers.ModelSerializer):
         return domain.domain if domain else None
 
 
+class UserEmailField(serializers.EmailField):
+    """An existing user's email address (any case), resolved to the User. Blank: None."""
+
+    def run_validation(self, data: Any = empty) -> User | None:
+        email = super().run_validation(data)
+        if not email:
+            return None
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise serializers.ValidationError("No user with this email.")
+        return user
+
+
 def _products() -> Any:
     return Product.objects.filter(is_active=True)
 
@@ -331,7 +411,7 @@ class TenantCreateSerializer(serializers.Serializer):
     product = serializers.SlugRelatedField(
         slug_field="slug", queryset=_products(), required=False, allow_null=True
     )
-    owner_email = serializers.EmailField(required=False, allow_blank=True)
+    owner_email = UserEmailField(source="owner", required=False, allow_blank=True)
 
 
 class ProvisionSerializer(serializers.Serializer):

@@ -10,11 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api import serializers as s
-from apps.api import services
-from apps.api.permissions import IsStaff, customer_tenant
-from apps.api.views import FIELD_ERRORS, SLUG
+from apps.api.permissions import (
+    GRANT_CREDIT,
+    RESET_BUDGET,
+    IsStaff,
+    StaffWithPermission,
+    customer_tenant,
+)
+from apps.api.views import FIELD_ERRORS, SLUG, field_error
+from apps.billing import services as billing
 from apps.tenants.models import Tenant
-from apps.tenants.services import set_status
+from apps.tenants.services import ProvisionError, TenantError, create_tenant, provision, set_status
 
 
 class StaffAPIView(GenericAPIView):
@@ -33,12 +39,15 @@ class TenantCreateView(StaffAPIView):
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        tenant = services.staff_create_tenant(
-            name=data["name"],
-            slug=data.get("slug") or None,
-            product=data.get("product"),
-            owner_email=data.get("owner_email") or None,
-        )
+        try:
+            tenant = create_tenant(
+                name=data["name"],
+                slug=data.get("slug") or None,
+                product=data.get("product"),
+                owner=data.get("owner"),
+            )
+        except TenantError as exc:
+            raise field_error("slug", str(exc))
         return Response(s.TenantSerializer(tenant).data, status=status.HTTP_201_CREATED)
 
 
@@ -75,21 +84,26 @@ class ProvisionView(StaffAPIView):
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        result = services.provision(
-            by=request.user,
-            email=data["email"],
-            name=data["name"],
-            role=data["role"],
-            tenant=data.get("tenant"),
-            tenant_name=data.get("tenant_name") or None,
-            product=data.get("product"),
-            key_name=data["key_name"],
-        )
+        try:
+            result = provision(
+                by=request.user,
+                email=data["email"],
+                name=data["name"],
+                role=data["role"],
+                tenant=data.get("tenant"),
+                tenant_name=data.get("tenant_name") or None,
+                product=data.get("product"),
+                key_name=data["key_name"],
+            )
+        except ProvisionError as exc:
+            raise field_error(exc.field, str(exc))
         return Response(s.ProvisionedSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["staff"], parameters=[SLUG])
 class ResetBudgetView(StaffAPIView):
+    permission_classes = [IsAuthenticated, StaffWithPermission]
+    required_permission = RESET_BUDGET
     serializer_class = s.ResetResultSerializer
 
     @extend_schema(
@@ -98,12 +112,17 @@ class ResetBudgetView(StaffAPIView):
         responses={200: s.ResetResultSerializer, 400: FIELD_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        result = services.reset_budget(customer_tenant(slug), by=request.user)
+        try:
+            result = billing.reset_budget(customer_tenant(slug), by=request.user)
+        except billing.BillingError as exc:
+            raise field_error("non_field_errors", str(exc))
         return Response(s.ResetResultSerializer(result).data)
 
 
 @extend_schema(tags=["staff"], parameters=[SLUG])
 class GrantCreditView(StaffAPIView):
+    permission_classes = [IsAuthenticated, StaffWithPermission]
+    required_permission = GRANT_CREDIT
     serializer_class = s.GrantCreditSerializer
 
     @extend_schema(
@@ -114,5 +133,9 @@ class GrantCreditView(StaffAPIView):
         tenant = customer_tenant(slug)
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        entry = services.grant_credit(tenant, by=request.user, **form.validated_data)
+        data = form.validated_data
+        try:
+            entry = billing.grant_credit(tenant, data["amount"], by=request.user, note=data["note"])
+        except billing.BillingError as exc:
+            raise field_error("amount", str(exc))
         return Response(s.LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -7,21 +7,23 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.analytics.queries import usage_summary
 from apps.api import serializers as s
-from apps.api import services
-from apps.api.permissions import tenant_for_admin
+from apps.api.permissions import IsTrustedService, customer_tenant, tenant_for_admin
 from apps.billing import services as billing
 from apps.billing.models import LedgerEntry
+from apps.billing.quote import QuoteError, quote_request
 from apps.keys.models import ApiKey
-from apps.keys.services import revoke_api_key
+from apps.keys.services import KeyError_, issue_api_key, revoke_api_key
 from apps.tenants.models import Membership, Tenant
+from apps.usage.ingest import ExternalUsage, IngestError, ingest_usage
 
 SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Tenant slug")
 PREFIX = OpenApiParameter(
@@ -29,6 +31,29 @@ PREFIX = OpenApiParameter(
 )
 MEMBER_ID = OpenApiParameter("member_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 FIELD_ERRORS = OpenApiResponse(description="Field errors: {field: [message, …]}")
+CONFLICT = OpenApiResponse(
+    description="The request id is the gateway's (issued by it, reserved or recorded by it): "
+    "{request_id: [message]}"
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+def field_error(field: str, message: str) -> ValidationError:
+    """A 400 in DRF's field-error shape, for what only a service could tell."""
+    return ValidationError({field: [message]})
+
+
+def budgets_by_owner(tenant: Tenant) -> tuple[dict[int, Any], dict[int, Any]]:
+    """The tenant's member and key budget views, by membership id and by key id."""
+    status_ = billing.budget_status(tenant)
+    members = {v["member_id"]: v for v in status_.get("members", [])}
+    keys = {v["api_key_id"]: v for v in status_.get("keys", [])}
+    return members, keys
 
 
 class TenantAPIView(GenericAPIView):
@@ -37,26 +62,55 @@ class TenantAPIView(GenericAPIView):
 
     tenant: Tenant
 
+    def resolve_tenant(self, request: Request, slug: str) -> Tenant:
+        return tenant_for_admin(request, slug)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.tenant = tenant_for_admin(request, kwargs["slug"])
+        self.tenant = self.resolve_tenant(request, kwargs["slug"])
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if hasattr(self, "tenant"):  # not when drf-spectacular builds the schema
+            context["tenant"] = self.tenant
+        return context
+
+
+class TrustedServiceAPIView(TenantAPIView):
+    # For a trusted service only (see IsTrustedService): it may act on any customer tenant,
+    # and everyone else gets the same 403 whatever the slug.
+    permission_classes = [IsAuthenticated, IsTrustedService]
+
+    def resolve_tenant(self, request: Request, slug: str) -> Tenant:
+        return customer_tenant(slug)
 
 
 @extend_schema(tags=["budget"], parameters=[SLUG])
-class BudgetCheckView(TenantAPIView):
+class BudgetCheckView(TrustedServiceAPIView):
     serializer_class = s.BudgetCheckRequestSerializer
 
     @extend_schema(
         summary="Dry run: could this key afford this request now?",
-        description="Nothing is reserved; the answer is what a reservation would decide now.",
+        description="For a trusted service. Runs the gateway's own reservation and rolls it "
+        "back: the answer is what a reservation would decide now, and nothing is held.",
         request=s.BudgetCheckRequestSerializer,
         responses={200: s.BudgetCheckSerializer, 400: FIELD_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        result = services.budget_check(self.tenant, **form.validated_data)
-        return Response(s.BudgetCheckSerializer(result).data)
+        data = form.validated_data
+        try:
+            quote = quote_request(
+                self.tenant,
+                data["key"],
+                data["route"],
+                prompt_tokens=data["prompt_tokens"],
+                max_tokens=data.get("max_tokens"),
+            )
+        except QuoteError as exc:
+            raise field_error(exc.field, str(exc))
+        return Response(s.BudgetCheckSerializer(quote).data)
 
 
 @extend_schema(tags=["budget"], parameters=[SLUG])
@@ -69,26 +123,33 @@ class BudgetView(TenantAPIView):
 
 
 @extend_schema(tags=["usage"], parameters=[SLUG])
-class UsageIngestView(TenantAPIView):
+class UsageIngestView(TrustedServiceAPIView):
     serializer_class = s.UsageIngestSerializer
 
     @extend_schema(
         summary="Record (and charge) one request's usage; idempotent by request_id",
         description=(
-            "For an external proxy. The cost comes from the price book. A repeated "
-            "request_id changes nothing and answers 200 with the stored record."
+            "For a trusted service (an external proxy). The cost comes from the price book. "
+            "A repeated request_id changes nothing and answers 200 with the stored record. "
+            "An id the gateway issued or reserved is refused with 409."
         ),
         request=s.UsageIngestSerializer,
         responses={
             201: s.UsageRecordSerializer,
             200: OpenApiResponse(s.UsageRecordSerializer, description="A repeat: the record."),
             400: FIELD_ERRORS,
+            409: CONFLICT,
         },
     )
     def post(self, request: Request, slug: str) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        record, created = services.ingest_usage(self.tenant, form.validated_data)
+        try:
+            record, created = ingest_usage(self.tenant, ExternalUsage(**form.validated_data))
+        except IngestError as exc:
+            if exc.conflict:
+                raise Conflict({exc.field: [str(exc)]})
+            raise field_error(exc.field, str(exc))
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.UsageRecordSerializer(record).data, status=code)
 
@@ -135,7 +196,7 @@ class KeysView(ListModelMixin, TenantAPIView):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if hasattr(self, "tenant"):
-            context["key_budgets"] = services.limits_by_owner(self.tenant)[1]
+            context["key_budgets"] = budgets_by_owner(self.tenant)[1]
         return context
 
     @extend_schema(summary="The tenant's API keys (revoked ones included)")
@@ -148,9 +209,14 @@ class KeysView(ListModelMixin, TenantAPIView):
         responses={201: s.ApiKeyCreatedSerializer, 400: FIELD_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
-        form = s.ApiKeyCreateSerializer(data=request.data)
+        form = s.ApiKeyCreateSerializer(data=request.data, context={"tenant": self.tenant})
         form.is_valid(raise_exception=True)
-        new = services.create_key(self.tenant, by=request.user, data=form.validated_data)
+        data = form.validated_data
+        try:
+            new = issue_api_key(tenant=self.tenant, created_by=request.user, **data)
+        except KeyError_ as exc:
+            # The member and the model names are resolved above; the expiry is what is left.
+            raise field_error("expires_at", str(exc))
         body = s.ApiKeyCreatedSerializer(new, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -177,7 +243,7 @@ class MembersView(ListModelMixin, TenantAPIView):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if hasattr(self, "tenant"):
-            context["member_budgets"] = services.limits_by_owner(self.tenant)[0]
+            context["member_budgets"] = budgets_by_owner(self.tenant)[0]
         return context
 
     @extend_schema(summary="The tenant's members with their monthly limits")
@@ -205,5 +271,5 @@ class MemberView(TenantAPIView):
         form = s.MemberLimitSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         billing.set_member_limit(member, form.validated_data["monthly_limit"])
-        context = {"member_budgets": services.limits_by_owner(self.tenant)[0]}
+        context = {"member_budgets": budgets_by_owner(self.tenant)[0]}
         return Response(s.MemberSerializer(member, context=context).data)

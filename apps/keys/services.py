@@ -12,11 +12,14 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from apps.billing.services import set_key_limit
 from apps.keys.models import ApiKey
 
 if TYPE_CHECKING:
@@ -87,6 +90,22 @@ def create_api_key(
         tpm_limit=tpm_limit,
     )
     return NewKey(key=key, secret=secret)
+
+
+@transaction.atomic
+def issue_api_key(
+    *,
+    tenant: Tenant,
+    created_by: User | None,
+    monthly_limit: Decimal | None = None,
+    **options: Any,
+) -> NewKey:
+    """A key (see `create_api_key` for `options`) and, if given, its monthly spending limit:
+    both or neither."""
+    new = create_api_key(tenant=tenant, created_by=created_by, **options)
+    if monthly_limit is not None:
+        set_key_limit(new.key, monthly_limit)
+    return new
 
 
 def revoke_api_key(key: ApiKey) -> ApiKey:

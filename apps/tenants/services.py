@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,11 +13,14 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 from django_tenants.utils import schema_exists
 
+from apps.accounts.models import User
+from apps.keys.services import NewKey, create_api_key
 from apps.tenants.models import Domain, Membership, Tenant
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
     from apps.catalog.models import Product
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_SLUG = "template"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
@@ -126,3 +131,64 @@ def set_status(tenant: Tenant, status: str) -> Tenant:
     tenant.status = status
     tenant.save(update_fields=["status"])
     return tenant
+
+
+# --- Provisioning: a user, their membership and first key, in one step ------------------
+
+
+class ProvisionError(TenantError):
+    """Provisioning refused; `field` names the argument at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    user: User
+    user_created: bool
+    tenant: Tenant
+    tenant_created: bool
+    membership: Membership
+    key: NewKey
+
+
+@transaction.atomic
+def provision(
+    *,
+    by: User,
+    email: str,
+    name: str = "",
+    role: str = Membership.Role.MEMBER,
+    tenant: Tenant | None = None,
+    tenant_name: str | None = None,
+    product: Product | None = None,
+    key_name: str = "default",
+) -> Provisioned:
+    """User + membership + first key, in `tenant` or in a new tenant named `tenant_name`
+    (created with `product`), all or nothing. An existing user (any case of the email) is
+    reused; a new one has no password and sets one through the password-reset mail."""
+    user = User.objects.filter(email__iexact=email).first()
+    user_created = user is None
+    if user is None:
+        user = User.objects.create_user(email, None, name=name)
+    tenant_created = tenant is None
+    if tenant is None:
+        try:
+            tenant = create_tenant(name=tenant_name or email, product=product)
+        except TenantError as exc:
+            raise ProvisionError("tenant_name", str(exc)) from exc
+    elif Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ProvisionError("email", "This user is already a member of the tenant.")
+    membership = Membership.objects.create(user=user, tenant=tenant, role=role)
+    key = create_api_key(tenant=tenant, name=key_name, member=membership, created_by=by)
+    logger.info(
+        "tenants.provisioned tenant=%s user=%s role=%s key=%s by=%s",
+        tenant.slug,
+        user.pk,
+        role,
+        key.key.prefix,
+        by.pk,
+    )
+    return Provisioned(user, user_created, tenant, tenant_created, membership, key)

@@ -40,6 +40,27 @@ def staff(db: Any) -> Any:
 
 
 @pytest.fixture
+def service(db: Any) -> Any:
+    """A trusted service's credential (an external proxy): `create_service_token`'s user."""
+    from apps.accounts.services import ensure_service_user
+
+    return ensure_service_user("edge-proxy")
+
+
+def grant(user: Any, *perms: str) -> Any:
+    """`user` holding the model permissions `perms` ("app_label.codename"), fresh from the
+    database (Django caches a user's permissions on the instance)."""
+    from django.contrib.auth.models import Permission
+
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
 def model(product: Any) -> Any:
     """Priced per 1M tokens: input 1.00, output 2.00, cached 0.50, cache write 1.25."""
     route = factories.route(MODEL)

@@ -14,15 +14,30 @@ from tests.api.conftest import MODEL, snapshot
 
 
 def tenant_calls(tenant: Tenant, key_prefix: str, member_id: int) -> list[tuple[str, str, Any]]:
-    """(method, url, body) of every tenant endpoint, with bodies that would succeed."""
+    """(method, url, body) of every endpoint a tenant's admins may use, with bodies that
+    would succeed."""
     base = f"/api/tenants/{tenant.slug}"
+    return [
+        ("get", f"{base}/budget", None),
+        ("get", f"{base}/usage/summary?group_by=model", None),
+        ("get", f"{base}/ledger", None),
+        ("get", f"{base}/keys", None),
+        ("post", f"{base}/keys", {"name": "intruder"}),
+        ("post", f"{base}/keys/{key_prefix}/revoke", None),
+        ("get", f"{base}/members", None),
+        ("patch", f"{base}/members/{member_id}", {"monthly_limit": "0.01"}),
+    ]
+
+
+def service_calls(tenant_slug: str, key_prefix: str) -> list[tuple[str, str, Any]]:
+    """The trusted-service endpoints: usage ingest and the budget dry run."""
+    base = f"/api/tenants/{tenant_slug}"
     return [
         (
             "post",
             f"{base}/budget-check",
             {"key_prefix": key_prefix, "model": MODEL, "prompt_tokens": 10, "max_tokens": 10},
         ),
-        ("get", f"{base}/budget", None),
         (
             "post",
             f"{base}/usage",
@@ -35,13 +50,6 @@ def tenant_calls(tenant: Tenant, key_prefix: str, member_id: int) -> list[tuple[
                 "status": "success",
             },
         ),
-        ("get", f"{base}/usage/summary?group_by=model", None),
-        ("get", f"{base}/ledger", None),
-        ("get", f"{base}/keys", None),
-        ("post", f"{base}/keys", {"name": "intruder"}),
-        ("post", f"{base}/keys/{key_prefix}/revoke", None),
-        ("get", f"{base}/members", None),
-        ("patch", f"{base}/members/{member_id}", {"monthly_limit": "0.01"}),
     ]
 
 
@@ -104,7 +112,8 @@ def test_members_get_403(
 ) -> None:
     bob_member = Membership.objects.get(tenant=tenant_a, user=bob).pk
     before = snapshot(tenant_a)
-    for method, url, body in tenant_calls(tenant_a, bob_key.key.prefix, bob_member):
+    calls = tenant_calls(tenant_a, bob_key.key.prefix, bob_member)
+    for method, url, body in calls + service_calls(tenant_a.slug, bob_key.key.prefix):
         assert call(api(bob), method, url, body).status_code == 403, url
     assert snapshot(tenant_a) == before
 
@@ -114,7 +123,7 @@ def test_anonymous_gets_401_everywhere(
 ) -> None:
     bob_member = Membership.objects.get(tenant=tenant_a, user=bob).pk
     calls = tenant_calls(tenant_a, bob_key.key.prefix, bob_member) + staff_calls(tenant_a)
-    for method, url, body in calls:
+    for method, url, body in calls + service_calls(tenant_a.slug, bob_key.key.prefix):
         response = call(api(None), method, url, body)
         assert response.status_code == 401, url
         assert response["WWW-Authenticate"] == "Token"

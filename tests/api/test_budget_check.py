@@ -18,11 +18,11 @@ def check(client: APIClient, tenant: Any, **body: Any) -> Any:
 
 
 def test_it_allows_an_affordable_request(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
     before = snapshot(tenant_a)
     response = check(
-        api(alice),
+        api(service),
         tenant_a,
         key_prefix=bob_key.key.prefix,
         model=MODEL,
@@ -45,10 +45,10 @@ def test_it_allows_an_affordable_request(
 
 
 def test_it_denies_what_the_tenant_cannot_afford(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
     body = check(
-        api(alice),
+        api(service),
         tenant_a,
         key_prefix=bob_key.key.prefix,
         model=MODEL,
@@ -62,10 +62,10 @@ def test_it_denies_what_the_tenant_cannot_afford(
 
 
 def test_it_names_the_tightest_scope_and_shrinks_an_open_output_limit(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
     billing.set_key_limit(bob_key.key, Decimal("0.001"))
-    client = api(alice)
+    client = api(service)
 
     open_ended = check(
         client, tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=100
@@ -90,19 +90,19 @@ def test_it_names_the_tightest_scope_and_shrinks_an_open_output_limit(
 
 
 def test_it_applies_the_members_limit(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
     billing.set_member_limit(bob_key.key.member, Decimal("0"))
     body = check(
-        api(alice), tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=1
+        api(service), tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=1
     ).json()
     assert (body["allowed"], body["reason"], body["scope"]) == (False, "budget_exceeded", "member")
 
 
 def test_it_denies_revoked_keys_and_forbidden_models(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
-    client = api(alice)
+    client = api(service)
     other = factories.route("not-on-the-plan")
     body = check(
         client, tenant_a, key_prefix=bob_key.key.prefix, model=other.public_name, prompt_tokens=1
@@ -115,12 +115,12 @@ def test_it_denies_revoked_keys_and_forbidden_models(
 
 
 def test_it_denies_a_suspended_tenant(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
     tenant_a.status = "suspended"
     tenant_a.save()
     body = check(
-        api(alice), tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=1
+        api(service), tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=1
     ).json()
     assert (body["allowed"], body["reason"]) == (False, "tenant_suspended")
 
@@ -128,18 +128,18 @@ def test_it_denies_a_suspended_tenant(
 def test_it_answers_400_with_field_errors(
     api: Callable[[Any], APIClient],
     tenant_a: Any,
-    alice: Any,
+    service: Any,
     bob_key: Any,
     charlie_key: Any,
 ) -> None:
-    client = api(alice)
+    client = api(service)
     unpriced = factories.route("unpriced", price=None)
 
     missing = check(client, tenant_a)
     assert missing.status_code == 400
     assert set(missing.json()) == {"key_prefix", "model", "prompt_tokens"}
 
-    negative = check(client, tenant_a, key_prefix="x", model=MODEL, prompt_tokens=-1)
+    negative = check(client, tenant_a, key_prefix=bob_key.key.prefix, model=MODEL, prompt_tokens=-1)
     assert set(negative.json()) == {"prompt_tokens"}
 
     # Another tenant's key is as unknown as a made-up one.

@@ -13,7 +13,8 @@ from apps.billing.models import BudgetPeriod, LedgerEntry
 from apps.keys.models import ApiKey
 from apps.keys.services import verify
 from apps.tenants.models import Membership, Tenant
-from tests.api.conftest import snapshot
+from tests.api.conftest import grant, snapshot
+from tests.support import factories
 
 
 def test_staff_create_a_tenant(
@@ -143,6 +144,7 @@ def test_bad_provision_input_is_400_and_writes_nothing(
 
 def test_staff_grant_credit(api: Callable[[Any], APIClient], staff: Any, tenant_a: Any) -> None:
     url = f"/api/staff/tenants/{tenant_a.slug}/grant-credit"
+    staff = grant(staff, "billing.grant_credit")
 
     response = api(staff).post(url, {"amount": "12.5", "note": "goodwill"}, format="json")
 
@@ -161,9 +163,9 @@ def test_staff_grant_credit(api: Callable[[Any], APIClient], staff: Any, tenant_
 
 
 def test_staff_reset_a_budget(
-    api: Callable[[Any], APIClient], staff: Any, tenant_a: Any, alice: Any, model: Any
+    api: Callable[[Any], APIClient], staff: Any, tenant_a: Any, service: Any, model: Any
 ) -> None:
-    api(alice).post(
+    api(service).post(
         f"/api/tenants/{tenant_a.slug}/usage",
         {
             "request_id": "r1",
@@ -173,6 +175,7 @@ def test_staff_reset_a_budget(
         },
         format="json",
     )
+    staff = grant(staff, "billing.reset_budget")
 
     response = api(staff).post(f"/api/staff/tenants/{tenant_a.slug}/reset-budget")
 
@@ -183,3 +186,26 @@ def test_staff_reset_a_budget(
     period = BudgetPeriod.objects.get(tenant=tenant_a)
     assert period.closed_by == staff
     assert billing.budget_status(tenant_a)["tenant"]["spent"] == 0
+
+
+def test_money_powers_are_permissions_not_staff_status(
+    api: Callable[[Any], APIClient], staff: Any, tenant_a: Any
+) -> None:
+    """Staff without `billing.grant_credit` / `billing.reset_budget` get 403 and change
+    nothing; each permission opens only its own action."""
+    credit = f"/api/staff/tenants/{tenant_a.slug}/grant-credit"
+    reset = f"/api/staff/tenants/{tenant_a.slug}/reset-budget"
+    before = snapshot(tenant_a)
+
+    assert api(staff).post(credit, {"amount": "100"}, format="json").status_code == 403
+    assert api(staff).post(reset).status_code == 403
+    granter = grant(staff, "billing.grant_credit")
+    assert api(granter).post(reset).status_code == 403
+    assert snapshot(tenant_a) == before
+    assert not BudgetPeriod.objects.filter(tenant=tenant_a).exists()
+
+    # And the permission without staff status is not enough either.
+    outsider = grant(factories.user(), "billing.grant_credit", "billing.reset_budget")
+    assert api(outsider).post(credit, {"amount": "100"}, format="json").status_code == 403
+    assert api(outsider).post(reset).status_code == 403
+    assert snapshot(tenant_a) == before

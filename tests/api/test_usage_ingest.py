@@ -36,9 +36,9 @@ def ingest(client: APIClient, tenant: Any, body: dict[str, Any]) -> Any:
 
 
 def test_it_records_and_charges_new_usage(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, bob_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, bob_key: Any
 ) -> None:
-    response = ingest(api(alice), tenant_a, usage(key_prefix=bob_key.key.prefix))
+    response = ingest(api(service), tenant_a, usage(key_prefix=bob_key.key.prefix))
 
     assert response.status_code == 201
     # 800 uncached * 1.00 + 200 cached * 0.50 + 500 output * 2.00, per 1M tokens.
@@ -56,9 +56,9 @@ def test_it_records_and_charges_new_usage(
 
 
 def test_a_repeat_is_a_no_op(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, model: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, model: Any
 ) -> None:
-    client = api(alice)
+    client = api(service)
     first = ingest(client, tenant_a, usage())
     assert first.status_code == 201
     before = snapshot(tenant_a)
@@ -71,18 +71,18 @@ def test_a_repeat_is_a_no_op(
 
 
 def test_usage_without_a_key_is_charged_to_the_tenant(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, model: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, model: Any
 ) -> None:
-    response = ingest(api(alice), tenant_a, usage(key_prefix=""))
+    response = ingest(api(service), tenant_a, usage(key_prefix=""))
     assert response.status_code == 201
     assert response.json()["api_key_prefix"] == ""
     assert billing.budget_status(tenant_a)["tenant"]["spent"] == Decimal("0.0019")
 
 
 def test_bad_input_is_400_and_writes_nothing(
-    api: Callable[[Any], APIClient], tenant_a: Any, alice: Any, charlie_key: Any
+    api: Callable[[Any], APIClient], tenant_a: Any, service: Any, charlie_key: Any
 ) -> None:
-    client = api(alice)
+    client = api(service)
     unpriced = factories.route("unpriced-model", price=None)
     before = snapshot(tenant_a)
     cases = [
@@ -106,14 +106,14 @@ def test_request_ids_are_per_tenant(
     api: Callable[[Any], APIClient],
     tenant_a: Any,
     tenant_b: Any,
-    alice: Any,
-    charlie: Any,
+    service: Any,
     model: Any,
 ) -> None:
     """Tenant B's id neither blocks tenant A nor tells A that B used it."""
-    assert ingest(api(charlie), tenant_b, usage(request_id="shared")).status_code == 201
+    client = api(service)
+    assert ingest(client, tenant_b, usage(request_id="shared")).status_code == 201
 
-    response = ingest(api(alice), tenant_a, usage(request_id="shared"))
+    response = ingest(client, tenant_a, usage(request_id="shared"))
 
     assert response.status_code == 201
     for tenant in (tenant_a, tenant_b):
@@ -122,5 +122,5 @@ def test_request_ids_are_per_tenant(
         with schema_context(tenant.schema_name):
             assert UsageRecord.objects.filter(request_id="shared").count() == 1
     # And a repeat within one tenant is still a no-op.
-    assert ingest(api(alice), tenant_a, usage(request_id="shared")).status_code == 200
+    assert ingest(client, tenant_a, usage(request_id="shared")).status_code == 200
     assert LedgerEntry.objects.filter(tenant=tenant_a, request_id="shared").count() == 1
