@@ -157,6 +157,7 @@ class ReservationAdmin(ReadOnlyAdmin):
         "tenant",
         "state",
         "amount",
+        "prompt_cost",
         "actual_cost",
         "max_output_tokens",
         "created_at",

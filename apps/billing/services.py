@@ -452,7 +452,7 @@ def release_reservation(reservation_id: int) -> bool:
                 error_type="reservation_expired",
             ),
         )
-    if not recorded:
+    if schema_name is not None and not recorded:
         # Charged, but another record holds the id (only an ingest can have put it there):
         # the audit shows the difference; say so now.
         logger.error(
