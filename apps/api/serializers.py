@@ -412,6 +412,14 @@ class TenantCreateSerializer(serializers.Serializer):
         slug_field="slug", queryset=_products(), required=False, allow_null=True
     )
     owner_email = UserEmailField(source="owner", required=False, allow_blank=True)
+    credit = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0.00000001"),
+        required=False,
+        allow_null=True,
+        help_text="Initial prepaid credit (USD); needs billing.grant_credit. "
+        "A tenant needs a product or a credit.",
+    )
 
 
 class ProvisionSerializer(serializers.Serializer):
@@ -428,6 +436,14 @@ class ProvisionSerializer(serializers.Serializer):
     product = serializers.SlugRelatedField(
         slug_field="slug", queryset=_products(), required=False, allow_null=True
     )
+    credit = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0.00000001"),
+        required=False,
+        allow_null=True,
+        help_text="Initial prepaid credit of a new tenant (USD); needs billing.grant_credit. "
+        "A new tenant needs a product or a credit.",
+    )
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
     key_name = serializers.CharField(max_length=100, default="default")
 
@@ -436,10 +452,11 @@ class ProvisionSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"tenant": ["Give either tenant (an existing slug) or tenant_name (a new one)."]}
             )
-        if attrs.get("tenant") and attrs.get("product"):
-            raise serializers.ValidationError(
-                {"product": ["A product can only be chosen for a new tenant."]}
-            )
+        for field in ("product", "credit"):
+            if attrs.get("tenant") and attrs.get(field):
+                raise serializers.ValidationError(
+                    {field: [f"A {field} can only be given to a new tenant."]}
+                )
         return attrs
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,11 +23,24 @@ from apps.api.permissions import (
 from apps.api.views import FIELD_ERRORS, SLUG, field_error
 from apps.billing import services as billing
 from apps.tenants.models import Tenant
-from apps.tenants.services import ProvisionError, TenantError, create_tenant, provision, set_status
+from apps.tenants.services import (
+    PlanOrCreditRequired,
+    ProvisionError,
+    TenantError,
+    create_tenant,
+    provision,
+    set_status,
+)
 
 
 class StaffAPIView(GenericAPIView):
     permission_classes = [IsAuthenticated, IsStaff]
+
+
+def require_grant_permission(request: Request, credit: Decimal | None) -> None:
+    """An initial credit is a credit grant: it needs the same permission."""
+    if credit and not request.user.has_perm(GRANT_CREDIT):
+        raise PermissionDenied(StaffWithPermission.message)
 
 
 @extend_schema(tags=["staff"])
@@ -33,19 +49,26 @@ class TenantCreateView(StaffAPIView):
 
     @extend_schema(
         summary="Create a customer tenant (schema, domain, budget, optional owner)",
+        description="A customer tenant needs a product (plan) or an initial credit; a credit "
+        "needs the billing.grant_credit permission.",
         responses={201: s.TenantSerializer, 400: FIELD_ERRORS},
     )
     def post(self, request: Request) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        require_grant_permission(request, data.get("credit"))
         try:
             tenant = create_tenant(
                 name=data["name"],
                 slug=data.get("slug") or None,
                 product=data.get("product"),
                 owner=data.get("owner"),
+                credit=data.get("credit"),
+                created_by=request.user,
             )
+        except PlanOrCreditRequired as exc:
+            raise field_error(exc.field, str(exc))
         except TenantError as exc:
             raise field_error("slug", str(exc))
         return Response(s.TenantSerializer(tenant).data, status=status.HTTP_201_CREATED)
@@ -84,6 +107,7 @@ class ProvisionView(StaffAPIView):
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        require_grant_permission(request, data.get("credit"))
         try:
             result = provision(
                 by=request.user,
@@ -93,6 +117,7 @@ class ProvisionView(StaffAPIView):
                 tenant=data.get("tenant"),
                 tenant_name=data.get("tenant_name") or None,
                 product=data.get("product"),
+                credit=data.get("credit"),
                 key_name=data["key_name"],
             )
         except ProvisionError as exc:

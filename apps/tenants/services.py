@@ -164,11 +164,13 @@ def provision(
     tenant: Tenant | None = None,
     tenant_name: str | None = None,
     product: Product | None = None,
+    credit: Decimal | None = None,
     key_name: str = "default",
 ) -> Provisioned:
     """User + membership + first key, in `tenant` or in a new tenant named `tenant_name`
-    (created with `product`), all or nothing. An existing user (any case of the email) is
-    reused; a new one has no password and sets one through the password-reset mail."""
+    (created with `product` and/or an initial `credit`: a new customer tenant needs one of
+    them), all or nothing. An existing user (any case of the email) is reused; a new one has
+    no password and sets one through the password-reset mail."""
     user = User.objects.filter(email__iexact=email).first()
     user_created = user is None
     if user is None:
@@ -176,7 +178,11 @@ def provision(
     tenant_created = tenant is None
     if tenant is None:
         try:
-            tenant = create_tenant(name=tenant_name or email, product=product)
+            tenant = create_tenant(
+                name=tenant_name or email, product=product, credit=credit, created_by=by
+            )
+        except PlanOrCreditRequired as exc:
+            raise ProvisionError(exc.field, str(exc)) from exc
         except TenantError as exc:
             raise ProvisionError("tenant_name", str(exc)) from exc
     elif Membership.objects.filter(tenant=tenant, user=user).exists():

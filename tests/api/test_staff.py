@@ -45,6 +45,8 @@ def test_bad_tenant_input_is_400_and_creates_nothing(
         ({"name": "X", "slug": tenant_a.slug}, {"slug"}),  # taken
         ({"name": "X", "slug": "fresh-one", "product": "no-such-plan"}, {"product"}),
         ({"name": "X", "slug": "fresh-one", "owner_email": "nobody@example.com"}, {"owner_email"}),
+        ({"name": "X", "slug": "fresh-one"}, {"product"}),  # neither a plan nor credit
+        ({"name": "X", "slug": "fresh-one", "credit": "0"}, {"credit"}),
     ]
     count = Tenant.objects.count()
     for body, fields in cases:
@@ -129,6 +131,8 @@ def test_bad_provision_input_is_400_and_writes_nothing(
         # Valid shape, refused by the database checks inside the transaction:
         ({"email": bob.email, "tenant": tenant_a.slug}, {"email"}),
         ({"email": "x@example.com", "tenant_name": "API"}, {"tenant_name"}),  # reserved slug
+        ({"email": "x@example.com", "tenant_name": "No Plan"}, {"product"}),
+        ({"email": "x@example.com", "tenant": tenant_a.slug, "credit": "5"}, {"credit"}),
     ]
     for body, fields in cases:
         response = api(staff).post("/api/staff/provision", body, format="json")
@@ -209,3 +213,30 @@ def test_money_powers_are_permissions_not_staff_status(
     assert api(outsider).post(credit, {"amount": "100"}, format="json").status_code == 403
     assert api(outsider).post(reset).status_code == 403
     assert snapshot(tenant_a) == before
+
+
+def test_a_staff_created_tenant_has_a_plan_or_credit(
+    api: Callable[[Any], APIClient], staff: Any
+) -> None:
+    """Without a plan, only an initial credit (a credit grant: it needs the permission)."""
+    tenants = Tenant.objects.count()
+    body = {"name": "Prepaid", "slug": "prepaid-co", "credit": "25"}
+    provision = {"email": "new@example.com", "tenant_name": "Prepaid Two", "credit": "7"}
+
+    assert api(staff).post("/api/staff/tenants", body, format="json").status_code == 403
+    assert api(staff).post("/api/staff/provision", provision, format="json").status_code == 403
+    assert Tenant.objects.count() == tenants
+
+    granter = grant(staff, "billing.grant_credit")
+    response = api(granter).post("/api/staff/tenants", body, format="json")
+    assert response.status_code == 201, response.json()
+    tenant = Tenant.objects.get(slug="prepaid-co")
+    assert tenant.product is None
+    assert billing.budget_status(tenant)["tenant"]["credit"] == Decimal("25")
+    entry = LedgerEntry.objects.get(tenant=tenant, kind="credit_grant")
+    assert (entry.amount, entry.created_by_id) == (Decimal("25"), staff.pk)
+
+    response = api(granter).post("/api/staff/provision", provision, format="json")
+    assert response.status_code == 201, response.json()
+    tenant = Tenant.objects.get(slug=response.json()["tenant"]["slug"])
+    assert billing.budget_status(tenant)["tenant"]["credit"] == Decimal("7")
