@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from django.utils import timezone
 
@@ -79,7 +79,8 @@ def pick_price(prices: Iterable[Price], at: datetime | None = None) -> Price | N
     counterpart of `price_in_force`, with the same rule."""
     at = at or timezone.now()
     for price in prices:
-        if price.in_force(at):
+        # `Price.in_force`, inlined: this runs on every request.
+        if price.effective_from <= at and (price.effective_to is None or at < price.effective_to):
             return price
     return None
 
@@ -107,11 +108,11 @@ def per_token(price_per_mtok: Decimal, markup_factor: Decimal) -> Decimal:
     return price_per_mtok / MILLION * markup_factor
 
 
-@dataclass(frozen=True, slots=True)
-class Bound:
+class Bound(NamedTuple):
     """The inputs of a reservation: the worst the request can cost is
     `prompt_cost + output_tokens * output_token_cost`, for at most `model_cap` output
-    tokens, shrunk (when the client set no limit) to no fewer than `min_output`."""
+    tokens, shrunk (when the client set no limit) to no fewer than `min_output`.
+    (A tuple: built on every request, and cheaper than a frozen dataclass.)"""
 
     prompt_cost: Decimal  # rounded to 8 places
     output_token_cost: Decimal  # one output position (n choices: n tokens), unrounded
@@ -145,9 +146,11 @@ def worst_case(
     else:
         prompt_cost = prompt_bound * per_token(max(price.input, price.cache_write), markup_factor)
         output_cost = ZERO if embedding else per_token(price.output, markup_factor) * choices
+    # Positional: this runs on every request. (prompt_cost, output_token_cost, model_cap,
+    # min_output)
     return Bound(
-        prompt_cost=prompt_cost.quantize(EIGHT_PLACES, rounding=ROUND_HALF_UP),
-        output_token_cost=output_cost,
-        model_cap=0 if embedding else model_cap,
-        min_output=0 if embedding else MIN_OUTPUT_TOKENS,
+        prompt_cost.quantize(EIGHT_PLACES, rounding=ROUND_HALF_UP),
+        output_cost,
+        0 if embedding else model_cap,
+        0 if embedding else MIN_OUTPUT_TOKENS,
     )
