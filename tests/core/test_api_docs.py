@@ -10,6 +10,17 @@ def test_the_openapi_schema_and_its_docs_page_are_served(db: Any, client: Any) -
     docs = client.get("/api/docs/", HTTP_HOST="localhost")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+    # Swagger UI's own files, from this site (drf-spectacular-sidecar), never a CDN.
+    assert b'src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle' in docs.content
+    assert b"cdn.jsdelivr.net" not in docs.content
+
+
+def test_redoc_is_served_from_local_assets_without_web_fonts(db: Any, client: Any) -> None:
+    redoc = client.get("/api/redoc/", HTTP_HOST="localhost")
+    assert redoc.status_code == 200
+    assert b'src="/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone' in redoc.content
+    assert b"cdn.jsdelivr.net" not in redoc.content
+    assert b"fonts.googleapis.com" not in redoc.content
 
 
 def test_the_landing_page_lists_active_plans_only(db: Any, client: Any) -> None:

@@ -3,9 +3,11 @@ in tests; the production build collects hashed, compressed files, compressed onc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,61 @@ def test_no_page_names_a_cdn_or_a_font_service(db: Any) -> None:
             assert marker not in page.content, f"{path} names {marker.decode()}"
 
 
+async def asgi_request(path: str, *headers: tuple[bytes, bytes], method: str = "GET") -> Any:
+    """Send one request through the real ASGI entry; return (status, headers, body)."""
+    from cloudfreedom.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", PUBLIC_HOST.encode()), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    requested = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], dict(start["headers"]), body
+
+
+def test_under_asgi_assets_stream_without_a_database_or_a_warning() -> None:
+    """No `db` fixture: an asset must not touch the database (pytest-django would refuse)."""
+    source = (ROOT / "static" / "css" / "site.css").read_bytes()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, headers, body = asyncio.run(asgi_request("/static/css/site.css"))
+        assert (status, body) == (200, source)
+        assert headers[b"Content-Length"] == str(len(source)).encode()
+        status, _, body = asyncio.run(
+            asgi_request("/static/css/site.css", (b"range", b"bytes=0-9"))
+        )
+        assert (status, body) == (206, source[:10])
+        status, _, body = asyncio.run(asgi_request("/static/css/site.css", method="HEAD"))
+        assert (status, body) == (200, b"")
+    assert not [str(w.message) for w in caught if "StreamingHttpResponse" in str(w.message)]
+
+
 def collect_for_production(static_root: Path) -> subprocess.CompletedProcess[str]:
     """The Dockerfile's build step: production settings, dummy secrets, no database."""
     env = {
@@ -148,12 +205,13 @@ def test_the_production_build_serves_hashed_compressed_files_and_compresses_once
                 name = url.removeprefix("/static/")
                 assert name not in {"css/site.css", "admin/css/base.css"}, "not hashed"
                 asset = client.get(url, HTTP_HOST=PUBLIC_HOST, HTTP_ACCEPT_ENCODING="br, gzip")
+                assert body_of(asset), url  # read to the end: that closes the file
                 assert asset.status_code == 200, url
                 assert asset["Content-Encoding"] == "br", url
                 assert "immutable" in asset["Cache-Control"], url
         # The admin builds some image URLs without the hash at run time: still served.
         plain = client.get("/static/admin/img/icon-calendar.svg", HTTP_HOST=PUBLIC_HOST)
-        assert plain.status_code == 200
+        assert body_of(plain).startswith(b"<svg")
 
     # `make run` collects on every start: the second run compresses nothing again.
     collect_for_production(static_root)
