@@ -49,7 +49,7 @@ class PoolRegistry:
                 min_size=1,
                 max_size=int(getattr(settings, "GATEWAY_DB_POOL_MAX", 20)),
                 # A burst beyond max_size waits this long for a free connection (FIFO).
-                timeout=float(getattr(settings, "GATEWAY_DB_POOL_TIMEOUT", 10)),
+                timeout=float(getattr(settings, "GATEWAY_DB_POOL_TIMEOUT", 30)),
                 kwargs={"autocommit": True, "prepare_threshold": 0},
                 open=False,
             )

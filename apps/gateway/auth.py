@@ -18,7 +18,6 @@ import hmac
 from datetime import datetime
 
 import psycopg
-import psycopg_pool
 from django.utils import timezone
 
 from apps.gateway.errors import GatewayError
@@ -80,7 +79,7 @@ async def authenticate(headers: dict[str, str]) -> KeySnapshot:
         raise invalid_key()
     try:
         snapshot = await KEYS.get(prefix)
-    except (psycopg.Error, psycopg_pool.PoolTimeout):
+    except psycopg.Error:  # a pool timeout included
         raise GatewayError(
             503, "Authentication is temporarily unavailable.", code="auth_unavailable"
         )

@@ -6,6 +6,7 @@ is immutable: a request keeps the one it started with even if a refresh replaces
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -32,6 +33,7 @@ class CatalogCache:
     def __init__(self) -> None:
         self._snapshot: CatalogSnapshot | None = None
         self._last_miss_reload = 0.0
+        self._loading: asyncio.Task[CatalogSnapshot] | None = None
 
     @property
     def ttl(self) -> float:
@@ -44,7 +46,19 @@ class CatalogCache:
         return snapshot
 
     async def reload(self) -> CatalogSnapshot:
-        # Concurrent refreshers may both load; that is cheaper than a cross-loop lock.
+        # Concurrent refreshers in one event loop share one load: after the TTL, a burst
+        # would otherwise send one catalog query per waiting request and drain the pool.
+        # A refresher on another loop (tests, benchmarks) loads on its own.
+        loop = asyncio.get_running_loop()
+        task = self._loading
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = loop.create_task(self._load())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._loading = task
+        # Shielded: a client that leaves must not cancel the load others wait for.
+        return await asyncio.shield(task)
+
+    async def _load(self) -> CatalogSnapshot:
         async with db.connection() as conn:
             snapshot = await load_catalog(conn)
         self._snapshot = snapshot

@@ -44,7 +44,7 @@ LOCAL_BACKEND = "local"
 BACKENDS = (REDIS_BACKEND, LOCAL_BACKEND)
 # Defaults for the settings of the same names (see cloudfreedom/settings/base.py).
 DEFAULT_POOL_SIZE = 100
-DEFAULT_POOL_TIMEOUT = 5.0
+DEFAULT_POOL_TIMEOUT = 30.0
 # Token counts known only after a request (add_tokens) are sent in batches: with the next
 # acquire that touches the same limits, or by a timer at most this many seconds later.
 # Other processes see them that much later; the request path saves a Redis round trip.

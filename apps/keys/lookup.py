@@ -128,8 +128,8 @@ class KeyCache:
         return float(getattr(settings, "GATEWAY_KEY_CACHE_TTL", DEFAULT_TTL))
 
     async def get(self, prefix: str) -> KeySnapshot | None:
-        """The snapshot for `prefix`, or None if no key has it. Raises psycopg.Error or
-        psycopg_pool.PoolTimeout when the database cannot answer."""
+        """The snapshot for `prefix`, or None if no key has it. Raises psycopg.Error (a
+        pool timeout included) when the database cannot answer."""
         snapshot = self._entries.get(prefix)
         if snapshot is not None and time.monotonic() - snapshot.loaded_at <= self.ttl:
             return snapshot
