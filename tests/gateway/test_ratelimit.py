@@ -4,8 +4,11 @@ process, no Redis at all). Behaviour tests run on each; backend-specific ones sa
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -289,3 +292,52 @@ def test_the_local_backend_forgets_finished_windows(monkeypatch: pytest.MonkeyPa
 
     assert len(local) == 12  # the table grew past twice its live size and was pruned
     assert local.acquire(old[0], 0)[:2] == [1, 0]  # a forgotten window starts full again
+
+
+@local_only
+def test_the_gateway_limits_with_the_local_backend_and_no_redis(
+    gateway: Any, world: Any, settings: Any
+) -> None:
+    """`make run` without any Redis: limits still hold (429), never unlimited, never 503."""
+    import httpx
+
+    from tests.support.live import auth, user_message
+
+    settings.REDIS_URL = ""
+    _, secret = world.new_key(name="local-rpm", rpm_limit=2)
+    body = {"model": world.models["mock"], "messages": user_message()}
+
+    statuses = [
+        httpx.post(gateway.url + "/v1/chat/completions", json=body, headers=auth(secret))
+        for _ in range(3)
+    ]
+
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert statuses[-1].json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(statuses[-1].headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("local", "local"), ("redis", "redis"), (None, "redis")]
+)
+def test_the_backend_is_read_from_the_environment(value: str | None, expected: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RATE_LIMITER_BACKEND"}
+    if value is not None:
+        env["RATE_LIMITER_BACKEND"] = value
+    env["DJANGO_SETTINGS_MODULE"] = "cloudfreedom.settings.base"
+    code = "from django.conf import settings; print(settings.RATE_LIMITER_BACKEND)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == expected, done.stderr
+
+
+def test_an_unknown_backend_is_refused_at_start() -> None:
+    env = {**os.environ, "RATE_LIMITER_BACKEND": "none"}
+    env["DJANGO_SETTINGS_MODULE"] = "cloudfreedom.settings.base"
+    code = "from django.conf import settings; print(settings.RATE_LIMITER_BACKEND)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "RATE_LIMITER_BACKEND must be 'redis' or 'local'" in done.stderr

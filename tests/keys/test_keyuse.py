@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from typing import Any
 
 import pytest
@@ -89,3 +90,22 @@ def test_the_beat_schedule_names_registered_tasks(db: Any) -> None:
 def test_flushing_without_redis_configured_is_a_no_op(settings: Any) -> None:
     settings.REDIS_URL = ""
     assert flush_key_use() == 0
+
+
+def test_the_renamed_flush_tasks_old_beat_entry_is_removed(db: Any) -> None:
+    from django.apps import apps
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    every_minute = CrontabSchedule.objects.create(minute="*")
+    PeriodicTask.objects.create(
+        name="gateway.flush_key_use", task="gateway.flush_key_use", crontab=every_minute
+    )
+    PeriodicTask.objects.create(
+        name="keys.flush_key_use", task="keys.flush_key_use", crontab=every_minute
+    )
+    migration = importlib.import_module("apps.keys.migrations.0002_flush_key_use_task_renamed")
+
+    migration.forget_old_entry(apps, None)
+
+    left = PeriodicTask.objects.filter(task__endswith=".flush_key_use")
+    assert list(left.values_list("task", flat=True)) == ["keys.flush_key_use"]
