@@ -41,7 +41,6 @@ PERIOD_MS = 60_000
 KEY_PREFIX = "cf:rl:"
 REDIS_BACKEND = "redis"
 LOCAL_BACKEND = "local"
-BACKENDS = (REDIS_BACKEND, LOCAL_BACKEND)
 # Defaults for the settings of the same names (see cloudfreedom/settings/base.py).
 DEFAULT_POOL_SIZE = 100
 DEFAULT_POOL_TIMEOUT = 30.0
@@ -247,7 +246,7 @@ class RedisRegistry:
                 # more would only delay the fail-closed answer.
                 retry=Retry(NoBackoff(), 1),
             )
-            client = aioredis.Redis(connection_pool=pool)
+            client = aioredis.Redis.from_pool(pool)  # owns the pool: closed with it
             entry = _LoopClient(
                 url, client, client.register_script(_ACQUIRE_LUA), client.register_script(_ADD_LUA)
             )

@@ -76,7 +76,7 @@ class KeyUseBuffer:
                 socket_timeout=1,
                 socket_connect_timeout=1,
             )
-            client = aioredis.Redis(connection_pool=pool)
+            client = aioredis.Redis.from_pool(pool)  # owns the pool: closed with it
             self._clients[loop] = client
         return client
 

@@ -341,3 +341,20 @@ def test_an_unknown_backend_is_refused_at_start() -> None:
     )
     assert done.returncode != 0
     assert "RATE_LIMITER_BACKEND must be 'redis' or 'local'" in done.stderr
+
+
+@redis_only
+def test_open_and_close_are_idempotent_and_close_disconnects() -> None:
+    async def cycle() -> list[bool]:
+        await ratelimit.open()
+        await ratelimit.open()
+        entry = ratelimit.REDIS.get()
+        assert (await acquire(limits(key_rpm=5), 1)).allowed
+        pool = entry.client.connection_pool
+        connections = [*pool._available_connections, *pool._in_use_connections]
+        assert connections and all(c.is_connected for c in connections)
+        await ratelimit.close()
+        await ratelimit.close()
+        return [c.is_connected for c in connections]
+
+    assert not any(run(cycle()))
