@@ -21,10 +21,12 @@ def style(page: Any, selector: str, prop: str) -> str:
 
 
 def loaded_stylesheets(page: Any) -> list[str]:
-    """URLs of the stylesheets the page loaded and parsed (with at least one rule)."""
+    """Paths of the stylesheets the page loaded and parsed (at least one rule). A sheet
+    that failed to load throws on `cssRules`: it is left out."""
     return page.evaluate(
-        "() => [...document.styleSheets].filter(s => s.href && s.cssRules.length)"
-        ".map(s => new URL(s.href).pathname)"
+        """() => [...document.styleSheets].filter(sheet => {
+            try { return sheet.href && sheet.cssRules.length > 0; } catch { return false; }
+        }).map(sheet => new URL(sheet.href).pathname)"""
     )
 
 
