@@ -7,6 +7,7 @@ request in and the answer (or stream) back out, so it can route to any provider.
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -14,12 +15,22 @@ import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
 from apps.gateway import accounting
+from apps.gateway.catalog_cache import RouteInfo
 from apps.gateway.errors import bad_request, from_upstream
 from apps.gateway.providers.base import ChatResult, ChatStream, UpstreamTarget, Usage
+from apps.gateway.providers.media import family
 from apps.gateway.providers.registry import get_adapter
 from apps.gateway.providers.tokens import measure_prompt
 from apps.gateway.routing import AllTargetsFailed, Attempts, attempt
-from apps.gateway.service import COST, COST_RESERVED, Admission, Call, admit, reserve
+from apps.gateway.service import (
+    COST,
+    COST_RESERVED,
+    Admission,
+    Call,
+    admit,
+    cost_header,
+    reserve,
+)
 from apps.gateway.sessions import SESSIONS
 from apps.gateway.streaming import RelayBody, StreamRelay
 from apps.gateway.translate.anthropic_messages import (
@@ -31,6 +42,32 @@ from apps.gateway.translate.common import TranslationError, max_output_tokens
 from apps.gateway.validation import validate_chat, validate_messages
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+log = logging.getLogger("cloudfreedom.gateway.chat")
+
+
+def note_rejected_usage(call: Call, attempts: Attempts, usage: Usage) -> None:
+    """Warn when an upstream reported garbage usage (billed from the gateway's estimate)."""
+    if usage.rejected:
+        target = attempts.target
+        log.warning(
+            "upstream_usage_rejected request_id=%s provider=%s upstream_model=%s reason=%s",
+            call.ctx.request_id,
+            target.provider_name if target else "",
+            target.upstream_model if target else "",
+            usage.rejected,
+        )
+
+
+def families_of(route: RouteInfo) -> tuple[str, ...]:
+    """The provider families a request may reach, the first target's first: its media
+    rule makes the estimate, the dearest of all makes the bound."""
+    seen: list[str] = []
+    for target in route.targets:
+        name = family(target.provider_kind)
+        if name not in seen:
+            seen.append(name)
+    return tuple(seen) or ("openai",)
 
 
 async def chat_completions(call: Call) -> HttpResponse:
@@ -120,7 +157,7 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
     stream = bool(body.get("stream"))
     options = body.get("stream_options")
     include_usage = stream and isinstance(options, dict) and bool(options.get("include_usage"))
-    estimated, prompt_bound = measure_prompt(body)
+    estimated, prompt_bound = measure_prompt(body, families_of(route))
     n = body.get("n") or 1
     adm = await reserve(
         call,
@@ -162,12 +199,13 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
         await accounting.record(call.ctx, outcome, adm.reservation)
         raise
     usage = result.usage
+    note_rejected_usage(call, attempts, usage)
     cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
     await accounting.record(
         call.ctx, outcome_of(model, attempts, usage, cost, status="success"), adm.reservation
     )
     await accounting.add_tokens(adm.limits, _extra_tokens(usage, estimated))
-    call.headers[COST] = str(cost)
+    call.headers[COST] = cost_header(cost)
     response = result.response
     response["model"] = model
     if call.anthropic:
@@ -199,6 +237,7 @@ async def _stream(
     ctx = call.ctx
 
     async def finalize(status: str, error_type: str, usage: Usage, ttft_ms: int | None) -> None:
+        note_rejected_usage(call, attempts, usage)
         cost = accounting.cost_of(adm.price, usage, ctx.markup_factor)
         outcome = outcome_of(
             model,
@@ -224,7 +263,7 @@ async def _stream(
         response[name] = value
     # A header cannot carry a cost that is only known at the end of the stream: streams
     # carry the reserved upper bound; the exact cost is in the usage record.
-    reserved = str(adm.reservation.amount)
+    reserved = cost_header(adm.reservation.amount)
     call.headers[COST] = reserved
     call.headers[COST_RESERVED] = reserved
     return response

@@ -7,13 +7,13 @@ import orjson
 from django.http import HttpResponse
 
 from apps.gateway import accounting
-from apps.gateway.chat import outcome_of, record_failure
+from apps.gateway.chat import note_rejected_usage, outcome_of, record_failure
 from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget
 from apps.gateway.providers.embeddings import to_base64_response, to_float_response
 from apps.gateway.providers.registry import get_adapter
 from apps.gateway.providers.tokens import measure_embedding_input
 from apps.gateway.routing import AllTargetsFailed, Attempts, attempt
-from apps.gateway.service import COST, Call, admit, reserve
+from apps.gateway.service import COST, Call, admit, cost_header, reserve
 from apps.gateway.sessions import SESSIONS
 from apps.gateway.validation import validate_embeddings
 
@@ -47,12 +47,13 @@ async def embeddings(call: Call) -> HttpResponse:
     except AllTargetsFailed as exc:
         raise await record_failure(call, adm, model, attempts, exc, stream=False)
     usage = result.usage
+    note_rejected_usage(call, attempts, usage)
     cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
     await accounting.record(
         call.ctx, outcome_of(model, attempts, usage, cost, status="success"), adm.reservation
     )
     await accounting.add_tokens(adm.limits, usage.prompt_tokens - estimated)
-    call.headers[COST] = str(cost)
+    call.headers[COST] = cost_header(cost)
     # Some upstreams answer base64 even when asked for floats; normalise both ways.
     response = (
         to_base64_response(result.response) if wants_base64 else to_float_response(result.response)

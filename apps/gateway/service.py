@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -175,12 +175,19 @@ async def reserve(
     )
     reservation = await accounting.reserve(call.ctx, req)
     if reservation.remaining is not None:
-        call.headers[BUDGET_REMAINING] = str(reservation.remaining.quantize(CENTS_8))
+        call.headers[BUDGET_REMAINING] = cost_header(reservation.remaining)
     return Admission(route, price, reservation, limits, estimated_tokens)
 
 
 def cost_header(cost: Decimal) -> str:
-    return str(cost)
+    """A cost (or budget) header value: a plain decimal with at most 8 places.
+
+    `str(Decimal)` can print `0.000150000000000000000000` (a reservation's full precision)
+    or `0E-8` (a quantized zero); clients parse these headers as plain numbers."""
+    text = format(cost.quantize(CENTS_8, rounding=ROUND_HALF_UP), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def now_ms(started: float) -> int:

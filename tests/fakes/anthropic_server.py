@@ -59,12 +59,14 @@ def stop_reason(scenario: Scenario) -> str:
 
 def usage(scenario: Scenario) -> dict[str, Any]:
     reads, writes = scenario.cached_tokens, scenario.cache_write_tokens
-    return {
-        "input_tokens": scenario.prompt_tokens - reads - writes,
-        "output_tokens": scenario.completion(),
-        "cache_creation_input_tokens": writes,
-        "cache_read_input_tokens": reads,
-    }
+    return scenario.merged_usage(
+        {
+            "input_tokens": scenario.prompt_tokens - reads - writes,
+            "output_tokens": scenario.completion(),
+            "cache_creation_input_tokens": writes,
+            "cache_read_input_tokens": reads,
+        }
+    )
 
 
 def message(body: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
@@ -143,7 +145,7 @@ def stream_events(body: dict[str, Any], scenario: Scenario) -> list[tuple[bytes,
         "delta": {"stop_reason": stop_reason(scenario), "stop_sequence": None},
     }
     if scenario.usage:
-        final["usage"] = {"output_tokens": scenario.completion()}
+        final["usage"] = scenario.merged_usage({"output_tokens": scenario.completion()})
     events.append((_event("message_delta", final), False))
     events.append((_event("message_stop", {"type": "message_stop"}), False))
     return events

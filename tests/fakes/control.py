@@ -58,6 +58,9 @@ class Scenario:
     cache_write_tokens: int = 0  # Anthropic cache writes (part of prompt_tokens)
     reasoning_tokens: int = 0  # part of completion_tokens
     dimensions: int = 8  # embedding size when the request sets none
+    # Merged over the provider's own usage object (OpenAI `usage`, Anthropic `usage` in
+    # the answer and in both stream events, Gemini `usageMetadata`): garbage counts.
+    usage_override: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], base: Scenario | None = None) -> Scenario:
@@ -68,6 +71,9 @@ class Scenario:
         if "tool_calls" in data:
             data = {**data, "tool_calls": tuple(data["tool_calls"] or ())}
         return dataclasses.replace(base or cls(), **data)
+
+    def merged_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        return {**usage, **self.usage_override} if self.usage_override else usage
 
     def completion(self) -> int:
         if self.completion_tokens is not None:

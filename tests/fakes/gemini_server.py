@@ -59,7 +59,7 @@ def usage_metadata(scenario: Scenario) -> dict[str, Any]:
         meta["cachedContentTokenCount"] = scenario.cached_tokens
     if scenario.reasoning_tokens:
         meta["thoughtsTokenCount"] = scenario.reasoning_tokens
-    return meta
+    return scenario.merged_usage(meta)
 
 
 def _fragment(model: str, parts: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:

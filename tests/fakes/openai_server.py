@@ -46,13 +46,15 @@ def error_body(scenario: Scenario) -> dict[str, Any]:
 
 def usage(scenario: Scenario) -> dict[str, Any]:
     completion = scenario.completion()
-    return {
-        "prompt_tokens": scenario.prompt_tokens,
-        "completion_tokens": completion,
-        "total_tokens": scenario.prompt_tokens + completion,
-        "prompt_tokens_details": {"cached_tokens": scenario.cached_tokens},
-        "completion_tokens_details": {"reasoning_tokens": scenario.reasoning_tokens},
-    }
+    return scenario.merged_usage(
+        {
+            "prompt_tokens": scenario.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": scenario.prompt_tokens + completion,
+            "prompt_tokens_details": {"cached_tokens": scenario.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": scenario.reasoning_tokens},
+        }
+    )
 
 
 def _calls(scenario: Scenario) -> list[dict[str, Any]]:
@@ -179,7 +181,7 @@ def create_app(control: FakeControl) -> web.Application:
                 "object": "list",
                 "data": data,
                 "model": body.get("model", ""),
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                "usage": scenario.merged_usage({"prompt_tokens": tokens, "total_tokens": tokens}),
             }
         )
 

@@ -22,32 +22,19 @@ from apps.gateway.providers.base import (
     Usage,
 )
 from apps.gateway.providers.errors import stream_error_from_body
+from apps.gateway.providers.media import ANTHROPIC
 from apps.gateway.providers.sse import SSEEvent
-from apps.gateway.providers.transport import (
-    TranslatedSSEStream,
-    json_headers,
-    open_stream,
-    post_json,
-)
+from apps.gateway.providers.tokens import estimate_completion_tokens, estimate_prompt_tokens
+from apps.gateway.providers.transport import json_headers, open_stream, post_json
+from apps.gateway.providers.usage import GuardedStream, checked, usage_dict
 from apps.gateway.translate.anthropic_messages import (
     LEGACY_VERSION,
     anthropic_to_openai_response,
+    anthropic_usage_to_openai,
     openai_to_anthropic_request,
 )
 from apps.gateway.translate.anthropic_stream import AnthropicToOpenAIStream
 from apps.gateway.translate.common import TranslationError
-
-
-def usage_from_anthropic(usage: dict[str, Any], *, reported: bool = True) -> Usage:
-    cache_read = usage.get("cache_read_input_tokens") or 0
-    cache_write = usage.get("cache_creation_input_tokens") or 0
-    return Usage(
-        prompt_tokens=(usage.get("input_tokens") or 0) + cache_read + cache_write,
-        completion_tokens=usage.get("output_tokens") or 0,
-        cached_tokens=cache_read,
-        cache_write_tokens=cache_write,
-        reported=reported,
-    )
 
 
 def translate_request(request: dict[str, Any], target: UpstreamTarget) -> dict[str, Any]:
@@ -59,31 +46,44 @@ def translate_request(request: dict[str, Any], target: UpstreamTarget) -> dict[s
         raise UpstreamError(str(exc), status=400, kind="client") from None
 
 
-class AnthropicStream(TranslatedSSEStream):
-    _tr: AnthropicToOpenAIStream
+class AnthropicStream(GuardedStream):
     provider = "anthropic"
+    family = ANTHROPIC
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: dict[str, Any],
+        translator: AnthropicToOpenAIStream,
+    ) -> None:
+        super().__init__(response, request)
+        self._tr = translator
 
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:
             return ()
         data = self._json(event)
+        if not isinstance(data, dict):
+            return ()
         tr = self._tr
         chunks = tr.feed(event.event, data)
         if tr.error is not None:
             raise stream_error_from_body({"error": tr.error}, self.provider)
         self._completion_bytes = tr.output_bytes
         if tr.usage is not None and event.event in ("message_start", "message_delta"):
-            counted = usage_from_anthropic(tr.usage, reported=tr.usage_final)
+            raw = anthropic_usage_to_openai(tr.usage)
             if tr.usage_final:
-                self.usage = counted
+                self._take_final(raw)
             else:
                 # Exact input counts arrive up front; keep them in case the stream is cut.
-                self._prompt_hint = counted.prompt_tokens
-                self._cached_hint = counted.cached_tokens
-                self._cache_write_hint = counted.cache_write_tokens
+                hint = self._hint(raw)
+                if hint is not None:
+                    self._prompt_hint = hint.prompt_tokens
+                    self._cached_hint = hint.cached_tokens
+                    self._cache_write_hint = hint.cache_write_tokens
         if tr.done:
             self._done = True
-        return chunks
+        return self._patch(chunks)
 
 
 class AnthropicAdapter:
@@ -114,7 +114,16 @@ class AnthropicAdapter:
                 retryable=True,
             )
         result = anthropic_to_openai_response(response, created=int(time.time()))
-        return ChatResult(response=result, usage=usage_from_anthropic(response.get("usage") or {}))
+        raw = response.get("usage")
+        usage = checked(
+            anthropic_usage_to_openai(raw) if isinstance(raw, dict) else raw,
+            lambda: Usage(
+                estimate_prompt_tokens(request, (ANTHROPIC,)), estimate_completion_tokens(result)
+            ),
+        )
+        if not usage.reported:
+            result["usage"] = usage_dict(usage)
+        return ChatResult(response=result, usage=usage)
 
     async def chat_stream(
         self, session: aiohttp.ClientSession, target: UpstreamTarget, request: dict[str, Any]

@@ -26,6 +26,9 @@ class Usage:
     cached_tokens: int = 0  # input tokens read from the provider's cache
     cache_write_tokens: int = 0  # input tokens written to the provider's cache
     reported: bool = False  # False when counted by the gateway because the upstream sent none
+    # Why the upstream's own report was not believed (garbage counts); "" if it was or none
+    # came. Such usage is the gateway's estimate and is logged with the request id.
+    rejected: str = ""
 
 
 class UpstreamError(Exception):

@@ -22,19 +22,15 @@ from apps.gateway.providers.base import (
     Usage,
 )
 from apps.gateway.providers.errors import stream_error_from_body
+from apps.gateway.providers.media import GEMINI
 from apps.gateway.providers.sse import SSEEvent
 from apps.gateway.providers.tokens import (
     estimate_completion_tokens,
     estimate_embedding_tokens,
     estimate_prompt_tokens,
 )
-from apps.gateway.providers.transport import (
-    TranslatedSSEStream,
-    json_headers,
-    open_stream,
-    post_json,
-    usage_from_openai,
-)
+from apps.gateway.providers.transport import json_headers, open_stream, post_json
+from apps.gateway.providers.usage import GuardedStream, checked, usage_dict
 from apps.gateway.translate.common import TranslationError
 from apps.gateway.translate.gemini import (
     GeminiToOpenAIStream,
@@ -56,9 +52,18 @@ def _client_error(exc: TranslationError) -> UpstreamError:
     return UpstreamError(str(exc), status=400, kind="client")
 
 
-class GeminiStream(TranslatedSSEStream):
-    _tr: GeminiToOpenAIStream
+class GeminiStream(GuardedStream):
     provider = "gemini"
+    family = GEMINI
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: dict[str, Any],
+        translator: GeminiToOpenAIStream,
+    ) -> None:
+        super().__init__(response, request)
+        self._tr = translator
 
     def _handle(self, event: SSEEvent) -> Iterable[dict[str, Any]]:
         if not event.data:
@@ -71,14 +76,15 @@ class GeminiStream(TranslatedSSEStream):
         tr = self._tr
         chunks = tr.feed(fragment)
         self._completion_bytes = tr.output_bytes
-        meta = fragment.get("usageMetadata")
-        if meta:
-            usage = usage_from_openai(tr.openai_usage or {}, reported=tr.done)
+        if fragment.get("usageMetadata"):
+            # Usage may come with every fragment; the one with the finishReason is final.
             if tr.done:
-                self.usage = usage
-            elif meta.get("promptTokenCount"):
-                self._prompt_hint = usage.prompt_tokens
-                self._cached_hint = usage.cached_tokens
+                self._take_final(tr.openai_usage)
+            else:
+                hint = self._hint(tr.openai_usage)
+                if hint is not None and hint.prompt_tokens:
+                    self._prompt_hint = hint.prompt_tokens
+                    self._cached_hint = hint.cached_tokens
         if tr.done:
             self._done = True
         return chunks
@@ -86,7 +92,7 @@ class GeminiStream(TranslatedSSEStream):
     def _on_eof(self) -> Iterable[dict[str, Any]]:
         if not self._done:
             raise self._cut("upstream stream closed before a finishReason")
-        return self._tr.finish()
+        return self._patch(self._tr.finish())
 
 
 class GeminiAdapter:
@@ -130,14 +136,14 @@ class GeminiAdapter:
         result = gemini_to_openai_response(
             response, model=target.upstream_model, created=int(time.time())
         )
-        if response.get("usageMetadata"):
-            usage = usage_from_openai(result["usage"])
-        else:
-            usage = Usage(
-                prompt_tokens=estimate_prompt_tokens(request),
-                completion_tokens=estimate_completion_tokens(result),
-                reported=False,
-            )
+        usage = checked(
+            result["usage"],
+            lambda: Usage(
+                estimate_prompt_tokens(request, (GEMINI,)), estimate_completion_tokens(result)
+            ),
+        )
+        if not usage.reported:
+            result["usage"] = usage_dict(usage)
         return ChatResult(response=result, usage=usage)
 
     async def chat_stream(

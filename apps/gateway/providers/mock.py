@@ -6,7 +6,10 @@ tests and benchmarks exercise the gateway deterministically. Every response carr
 
 Answer: `"Mock answer: <first 200 chars of the last user message>"` (directives removed).
 Same input, same output. `max_tokens`/`max_completion_tokens` truncates it with
-`finish_reason: "length"`. Usage uses the gateway's token estimator and is reported.
+`finish_reason: "length"`. `n` gives n identical choices (streamed interleaved by
+`index`), and usage counts each of them. Usage uses the gateway's token estimator (images,
+audio and files included, by the OpenAI rule) and is reported; it goes through the same
+validation as any upstream's report.
 
 Upstream model presets:
   `mock`, `mock-fast`   no delay
@@ -19,6 +22,7 @@ Directives anywhere in the last user message (`[mock:key=value]`, several allowe
   `[mock:chunks=10]`         number of content chunks when streaming (default 8)
   `[mock:tool=get_weather]`  answer with a call to that tool instead of text
   `[mock:cut=3]`             streaming: drop the stream after 3 content chunks
+  `[mock:usage=garbage]`     report unbelievable usage (negative, string, float counts)
 A `tool_choice` of `"required"` or a named function also produces a tool call.
 
 Embeddings: unit vectors derived from SHAKE-256 of model + text; `dimensions` is honoured
@@ -51,6 +55,7 @@ from apps.gateway.providers.tokens import (
     estimate_prompt_tokens,
     estimate_text_tokens,
 )
+from apps.gateway.providers.usage import checked, usage_dict
 from apps.gateway.translate.common import chunk, content_text, dumps_str, usage_chunk
 
 FINGERPRINT = "cloudfreedom-mock"
@@ -73,6 +78,8 @@ class MockPlan:
     chunk_delay_ms: int = 0
     chunks: int = DEFAULT_CHUNKS
     cut: int | None = None
+    choices: int = 1
+    garbage_usage: bool = False
 
 
 def _last_user_text(request: dict[str, Any]) -> str:
@@ -108,6 +115,9 @@ def plan_for(target: UpstreamTarget, request: dict[str, Any]) -> MockPlan:
         plan.error = _int(directives["error"], 500) or 500
     if "cut" in directives:
         plan.cut = _int(directives["cut"], 1)
+    plan.garbage_usage = directives.get("usage") == "garbage"
+    n = request.get("n")
+    plan.choices = n if isinstance(n, int) and n > 1 else 1
     tool = directives.get("tool")
     choice = request.get("tool_choice")
     tools = [t for t in request.get("tools") or () if t.get("type") == "function"]
@@ -146,20 +156,27 @@ def _ids(target: UpstreamTarget, plan: MockPlan) -> tuple[str, str]:
     return "chatcmpl-mock-" + hexed[:24], "call_mock_" + hexed[24:40]
 
 
-def _usage(request: dict[str, Any], plan: MockPlan, *, reported: bool = True) -> Usage:
+def _usage(request: dict[str, Any], plan: MockPlan) -> Usage:
     completion = estimate_text_tokens(plan.answer)
     if plan.tool:
         completion += estimate_text_tokens(plan.tool + plan.tool_arguments)
-    return Usage(estimate_prompt_tokens(request), completion, reported=reported)
+    return Usage(estimate_prompt_tokens(request), completion * plan.choices)
 
 
-def _usage_dict(usage: Usage) -> dict[str, Any]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0},
-    }
+# What `[mock:usage=garbage]` reports: every kind of nonsense a broken upstream has sent.
+GARBAGE_USAGE = {
+    "prompt_tokens": -1_000,
+    "completion_tokens": "12",
+    "total_tokens": 1.5,
+    "prompt_tokens_details": {"cached_tokens": None},
+}
+
+
+def _reported(request: dict[str, Any], plan: MockPlan) -> tuple[dict[str, Any], Usage]:
+    """(the usage object the mock reports, the usage billed after validating it)."""
+    raw = dict(GARBAGE_USAGE) if plan.garbage_usage else usage_dict(_usage(request, plan))
+    usage = checked(raw, lambda: _usage(request, plan))
+    return (usage_dict(usage) if usage.rejected else raw), usage
 
 
 def _split(text: str, parts: int) -> list[str]:
@@ -201,15 +218,17 @@ class MockStream:
                 pass
         self._settle(reported=False)
 
-    def _settle(self, *, reported: bool) -> None:
+    def _settle(self, *, reported: bool) -> dict[str, Any] | None:
+        """Fix `usage` once; returns the usage object to report when the answer is whole."""
         if self._finished:
-            return
+            return None
         self._finished = True
         if reported:
-            self.usage = _usage(self._request, self._plan)
-        else:
-            counted = estimate_text_tokens(self._sent)
-            self.usage = Usage(estimate_prompt_tokens(self._request), counted, reported=False)
+            raw, self.usage = _reported(self._request, self._plan)
+            return raw
+        counted = estimate_text_tokens(self._sent) * self._plan.choices
+        self.usage = Usage(estimate_prompt_tokens(self._request), counted, reported=False)
+        return None
 
     async def _run(self) -> AsyncIterator[dict[str, Any]]:
         plan = self._plan
@@ -218,13 +237,18 @@ class MockStream:
         model = self._target.upstream_model
         delay = plan.chunk_delay_ms / 1000
 
-        def make(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            data = chunk(chunk_id, created, model, delta, finish)
+        choices = range(plan.choices)
+
+        def make(
+            delta: dict[str, Any], finish: str | None = None, index: int = 0
+        ) -> dict[str, Any]:
+            data = chunk(chunk_id, created, model, delta, finish, index)
             data["system_fingerprint"] = FINGERPRINT
             return data
 
         try:
-            yield make({"role": "assistant", "content": ""})
+            for index in choices:
+                yield make({"role": "assistant", "content": ""}, index=index)
             for n, piece in enumerate(_split(plan.answer, plan.chunks)):
                 if plan.cut is not None and n >= plan.cut:
                     self._settle(reported=False)
@@ -234,17 +258,22 @@ class MockStream:
                 if delay:
                     await asyncio.sleep(delay)
                 self._sent += piece
-                yield make({"content": piece})
+                for index in choices:
+                    yield make({"content": piece}, index=index)
             if plan.tool:
                 function = {"name": plan.tool, "arguments": ""}
                 call = {"index": 0, "id": call_id, "type": "function", "function": function}
-                yield make({"tool_calls": [call]})
+                for index in choices:
+                    yield make({"tool_calls": [call]}, index=index)
                 for piece in _split(plan.tool_arguments, 2):
                     self._sent += piece
-                    yield make({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
-            yield make({}, plan.finish_reason)
-            self._settle(reported=True)
-            data = usage_chunk(chunk_id, created, model, _usage_dict(self.usage))
+                    delta = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                    for index in choices:
+                        yield make(delta, index=index)
+            for index in choices:
+                yield make({}, plan.finish_reason, index)
+            raw = self._settle(reported=True)
+            data = usage_chunk(chunk_id, created, model, raw or usage_dict(self.usage))
             data["system_fingerprint"] = FINGERPRINT
             yield data
         finally:
@@ -272,7 +301,7 @@ class MockAdapter:
                     "function": {"name": plan.tool, "arguments": plan.tool_arguments},
                 }
             ]
-        usage = _usage(request, plan)
+        raw, usage = _reported(request, plan)
         response = {
             "id": chunk_id,
             "object": "chat.completion",
@@ -281,13 +310,14 @@ class MockAdapter:
             "system_fingerprint": FINGERPRINT,
             "choices": [
                 {
-                    "index": 0,
-                    "message": message,
+                    "index": index,
+                    "message": dict(message),
                     "logprobs": None,
                     "finish_reason": plan.finish_reason,
                 }
+                for index in range(plan.choices)
             ],
-            "usage": _usage_dict(usage),
+            "usage": raw,
         }
         return ChatResult(response=response, usage=usage)
 

@@ -27,19 +27,15 @@ from apps.gateway.providers.tokens import (
     estimate_prompt_tokens,
     text_bytes,
 )
-from apps.gateway.providers.transport import (
-    SSEChatStream,
-    json_headers,
-    open_stream,
-    post_json,
-    usage_from_openai,
-)
+from apps.gateway.providers.transport import json_headers, open_stream, post_json
+from apps.gateway.providers.usage import GuardedStream, checked, usage_dict
 
 _DONE = b"[DONE]"
 
 
-class OpenAIStream(SSEChatStream):
-    """Yields upstream chunks unchanged, the usage chunk (`"choices": []`) included."""
+class OpenAIStream(GuardedStream):
+    """Yields upstream chunks unchanged, the usage chunk (`"choices": []`) included
+    (with the gateway's own count in it if the upstream's was garbage)."""
 
     provider = "openai"
 
@@ -53,15 +49,12 @@ class OpenAIStream(SSEChatStream):
             return ()
         if chunk.get("error"):
             raise stream_error_from_body(chunk, self.provider)
-        usage = chunk.get("usage")
-        if usage:
-            self.usage = usage_from_openai(usage)
         choices = chunk.get("choices")
-        if choices:
+        if isinstance(choices, list):
             # Count what was streamed, in case usage never arrives (cut or not supported).
             for choice in choices:
-                delta = choice.get("delta")
-                if not delta:
+                delta = choice.get("delta") if isinstance(choice, dict) else None
+                if not isinstance(delta, dict):
                     continue
                 content = delta.get("content")
                 if content:
@@ -77,6 +70,11 @@ class OpenAIStream(SSEChatStream):
                             self._completion_bytes += text_bytes(
                                 function.get("arguments") or ""
                             ) + text_bytes(function.get("name") or "")
+        # Usage may ride on the last content chunk (some compatible servers): it is read
+        # after that chunk's text was counted, so a rejected report falls back to it all.
+        usage = chunk.get("usage")
+        if usage and not self._take_final(usage):
+            chunk["usage"] = usage_dict(self.usage)
         return (chunk,)
 
 
@@ -130,15 +128,15 @@ class OpenAIAdapter:
                 kind="upstream_error",
                 retryable=True,
             )
-        usage = response.get("usage")
-        if usage:
-            counted = usage_from_openai(usage)
-        else:
-            counted = Usage(
+        counted = checked(
+            response.get("usage"),
+            lambda: Usage(
                 prompt_tokens=estimate_prompt_tokens(request),
                 completion_tokens=estimate_completion_tokens(response),
-                reported=False,
-            )
+            ),
+        )
+        if counted.rejected:
+            response["usage"] = usage_dict(counted)
         return ChatResult(response=response, usage=counted)
 
     async def chat_stream(
@@ -184,12 +182,15 @@ class OpenAIAdapter:
                 kind="upstream_error",
                 retryable=True,
             )
-        usage = response.get("usage") or {}
-        prompt = usage.get("prompt_tokens")
-        if prompt is None:
-            counted = Usage(
-                prompt_tokens=estimate_embedding_tokens(request.get("input")), reported=False
-            )
-        else:
-            counted = Usage(prompt_tokens=prompt, reported=True)
+        usage = response.get("usage")
+        counted = checked(
+            usage,
+            lambda: Usage(prompt_tokens=estimate_embedding_tokens(request.get("input"))),
+            embedding=True,
+        )
+        if counted.rejected:
+            response["usage"] = {
+                "prompt_tokens": counted.prompt_tokens,
+                "total_tokens": counted.prompt_tokens,
+            }
         return EmbeddingResult(response=response, usage=counted)

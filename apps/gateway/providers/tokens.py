@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from apps.gateway.providers.media import OPENAI, media_tokens
+
 PER_MESSAGE_TOKENS = 4
 
 
@@ -30,9 +32,9 @@ def estimate_text_tokens(text: str | None) -> int:
 
 
 # Upper bounds for budget reservations. A BPE token covers at least one byte, so UTF-8
-# bytes bound text tokens; images are bounded by the largest per-image charge we know of.
-IMAGE_TOKENS_BOUND = 1_600
+# bytes bound text tokens; images, audio and files are counted by providers/media.py.
 PER_MESSAGE_BOUND = 8
+DEFAULT_FAMILIES = (OPENAI,)
 
 
 def _content_bytes(content: Any) -> int:
@@ -50,59 +52,56 @@ def _content_bytes(content: Any) -> int:
     return total
 
 
-def _content_sizes(content: Any) -> tuple[int, int]:
-    """(text bytes the estimate counts, extra the worst case adds: images, audio, files)."""
-    if isinstance(content, str):
-        return text_bytes(content), 0
-    text = extra = 0
-    if isinstance(content, list):
-        for part in content:
-            if isinstance(part, str):
-                text += text_bytes(part)
-            elif isinstance(part, dict):
-                kind = part.get("type")
-                if isinstance(part.get("text"), str):
-                    text += text_bytes(part["text"])
-                elif kind in ("image_url", "image", "input_image"):
-                    extra += IMAGE_TOKENS_BOUND
-                else:
-                    # Audio and files: their JSON size bounds what the model reads from them.
-                    extra += len(orjson.dumps(part))
-    return text, extra
-
-
-def measure_prompt(request: dict[str, Any]) -> tuple[int, int]:
+def measure_prompt(
+    request: dict[str, Any], families: tuple[str, ...] = DEFAULT_FAMILIES
+) -> tuple[int, int]:
     """(estimate, bound) of an OpenAI chat request's input tokens, in one walk.
 
-    The estimate (~4 bytes a token, 4 per message) is what an upstream that reports nothing
-    is billed for and what the TPM limiter counts up front. The bound never underestimates
-    (a token is at least a byte; images at IMAGE_TOKENS_BOUND each): budgets reserve it.
+    The estimate (~4 bytes a token, 4 per message, media by the rule of `families[0]`, the
+    provider family of the first target) is what an upstream that reports nothing
+    believable is billed for and what the TPM limiter counts up front. The bound never
+    underestimates (a token is at least a byte; media at the dearest rule of all
+    `families` a request may be routed to): budgets reserve it.
     """
     messages = request.get("messages") or []
-    text = extra = 0
+    text = media = media_bound = 0
     for message in messages:
         if not isinstance(message, dict):
             continue
-        content_text, content_extra = _content_sizes(message.get("content"))
-        text += content_text
-        extra += content_extra
+        content = message.get("content")
+        if isinstance(content, str):
+            text += text_bytes(content)
+        elif isinstance(content, list):
+            for part in content:
+                if not isinstance(part, dict):
+                    continue
+                part_text = part.get("text")
+                if isinstance(part_text, str):
+                    text += text_bytes(part_text)
+                else:
+                    estimate, bound = media_tokens(part, families)
+                    media += estimate
+                    media_bound += bound
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
             text += text_bytes(function.get("name") or "")
             text += text_bytes(function.get("arguments") or "")
+    extra = 0
     tools = request.get("tools")
     if tools:
         text += len(orjson.dumps(tools))
     fmt = request.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         extra += len(orjson.dumps(fmt))
-    estimate = tokens_for_bytes(text) + PER_MESSAGE_TOKENS * len(messages)
-    return estimate, text + extra + PER_MESSAGE_BOUND * len(messages)
+    estimate = tokens_for_bytes(text) + media + PER_MESSAGE_TOKENS * len(messages)
+    return estimate, text + extra + media_bound + PER_MESSAGE_BOUND * len(messages)
 
 
-def estimate_prompt_tokens(request: dict[str, Any]) -> int:
+def estimate_prompt_tokens(
+    request: dict[str, Any], families: tuple[str, ...] = DEFAULT_FAMILIES
+) -> int:
     """Estimate the prompt tokens of an OpenAI chat request (see `measure_prompt`)."""
-    return measure_prompt(request)[0]
+    return measure_prompt(request, families)[0]
 
 
 def measure_embedding_input(inputs: Any) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.gateway.providers.usage import combine
 from apps.gateway.translate.common import (
     TranslationError,
     content_text,
@@ -58,12 +59,19 @@ def anthropic_stop_reason(finish_reason: str | None) -> str | None:
 
 
 def anthropic_usage_to_openai(usage: dict[str, Any]) -> dict[str, Any]:
+    # Cache counts are optional (absent or null: none); input and output are required.
     cache_read = usage.get("cache_read_input_tokens") or 0
     cache_write = usage.get("cache_creation_input_tokens") or 0
-    prompt = (usage.get("input_tokens") or 0) + cache_read + cache_write
+    input_tokens = usage.get("input_tokens")
+    prompt = None if input_tokens is None else combine(input_tokens, cache_read, cache_write)
     return openai_usage(
-        prompt, usage.get("output_tokens") or 0, cached=cache_read, cache_write=cache_write
+        prompt, usage.get("output_tokens"), cached=cache_read, cache_write=cache_write
     )
+
+
+def _usage_of(response: dict[str, Any]) -> Any:
+    usage = response.get("usage")
+    return anthropic_usage_to_openai(usage) if isinstance(usage, dict) else None
 
 
 def openai_usage_to_anthropic(usage: dict[str, Any] | None) -> dict[str, Any]:
@@ -465,7 +473,7 @@ def anthropic_to_openai_response(
                 "finish_reason": openai_finish_reason(response.get("stop_reason")) or "stop",
             }
         ],
-        "usage": anthropic_usage_to_openai(response.get("usage") or {}),
+        "usage": _usage_of(response),
     }
 
 

@@ -92,7 +92,7 @@ class AnthropicToOpenAIStream:
             if message.get("id"):
                 self.id = message["id"]
             self.model = self.model or message.get("model") or ""
-            if message.get("usage"):
+            if isinstance(message.get("usage"), dict):
                 self.usage = dict(message["usage"])
             self._start(out)
         elif kind == "content_block_start":
@@ -117,7 +117,7 @@ class AnthropicToOpenAIStream:
         elif kind == "message_delta":
             self._start(out)
             usage = data.get("usage")
-            if usage:
+            if isinstance(usage, dict) and usage:
                 merged = self.usage if self.usage is not None else {}
                 merged.update({k: v for k, v in usage.items() if v is not None})
                 self.usage = merged

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from apps.gateway.providers.usage import combine
+
 
 def content_text(content: Any) -> str:
     """The text of an OpenAI `content`: a string, or the text parts of a list joined."""
@@ -98,17 +100,19 @@ def usage_chunk(chunk_id: str, created: int, model: str, usage: dict[str, Any]) 
 
 
 def openai_usage(
-    prompt: int,
-    completion: int,
+    prompt: Any,
+    completion: Any,
     *,
-    cached: int = 0,
-    cache_write: int = 0,
-    reasoning: int = 0,
+    cached: Any = 0,
+    cache_write: Any = 0,
+    reasoning: Any = 0,
 ) -> dict[str, Any]:
+    """An OpenAI usage object. The counts come from an upstream and are not trusted yet:
+    garbage is carried through (never summed) for `usage_from_openai` to reject."""
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "total_tokens": combine(prompt, completion),
         "prompt_tokens_details": {"cached_tokens": cached},
     }
     if cache_write:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from apps.gateway.providers.usage import combine
 from apps.gateway.translate.common import (
     TranslationError,
     chunk,
@@ -53,14 +54,25 @@ def openai_finish_reason(reason: str | None, has_calls: bool = False) -> str | N
 
 
 def gemini_usage_to_openai(meta: dict[str, Any]) -> dict[str, Any]:
-    thoughts = meta.get("thoughtsTokenCount") or 0
-    prompt = (meta.get("promptTokenCount") or 0) + (meta.get("toolUsePromptTokenCount") or 0)
+    # The prompt count is required; the others are absent when zero (an empty answer has
+    # no candidatesTokenCount). An explicit null or any garbage is carried through for
+    # `usage_from_openai` to reject.
+    thoughts = meta.get("thoughtsTokenCount", 0)
+    prompt = meta.get("promptTokenCount")
+    if prompt is not None:
+        prompt = combine(prompt, meta.get("toolUsePromptTokenCount", 0))
     return openai_usage(
         prompt,
-        (meta.get("candidatesTokenCount") or 0) + thoughts,
+        combine(meta.get("candidatesTokenCount", 0), thoughts),
         cached=meta.get("cachedContentTokenCount") or 0,
         reasoning=thoughts,
     )
+
+
+def _usage_of(meta: Any) -> Any:
+    if isinstance(meta, dict):
+        return gemini_usage_to_openai(meta)
+    return meta or None
 
 
 def openai_usage_to_gemini(usage: dict[str, Any] | None) -> dict[str, Any]:
@@ -293,7 +305,7 @@ def gemini_to_openai_response(
         "created": created if created is not None else int(time.time()),
         "model": model or response.get("modelVersion") or "",
         "choices": choices,
-        "usage": gemini_usage_to_openai(response.get("usageMetadata") or {}),
+        "usage": _usage_of(response.get("usageMetadata")),
     }
 
 
@@ -325,8 +337,10 @@ class GeminiToOpenAIStream:
             out.append(
                 chunk(self.id, self.created, self.model, {"role": "assistant", "content": ""})
             )
-        if fragment.get("usageMetadata"):
-            self.usage_metadata = fragment["usageMetadata"]
+        meta = fragment.get("usageMetadata")
+        if meta:
+            # Not a dict: garbage, carried as an unreadable count for the validator.
+            self.usage_metadata = meta if isinstance(meta, dict) else {"promptTokenCount": meta}
         candidates = fragment.get("candidates") or ()
         for position, candidate in enumerate(candidates):
             index = candidate.get("index", position)

@@ -34,7 +34,8 @@ def test_prompt_tokens_count_text_parts_tool_calls_and_four_per_message() -> Non
             },
         ]
     }
-    assert estimate_prompt_tokens(request) == 3 + 3 * 4
+    # The image has no readable size: OpenAI's tile rule at its maximum (1,445).
+    assert estimate_prompt_tokens(request) == 3 + 1445 + 3 * 4
     with_tools = {**request, "tools": [{"type": "function", "function": {"name": "x"}}]}
     assert estimate_prompt_tokens(with_tools) > estimate_prompt_tokens(request)
 
