@@ -12,3 +12,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Static files: base's hashed, Brotli/gzip-compressed storage in STATIC_ROOT (env
+# DJANGO_STATIC_ROOT), filled by `collectstatic` when the image is built, served by
+# WhiteNoise with a year of caching. With DEBUG off, a page whose asset is missing from the
+# manifest fails loudly rather than linking a name that was never collected.
