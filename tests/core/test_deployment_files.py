@@ -3,8 +3,12 @@ containers must run the very commands `make run` runs."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -85,3 +89,38 @@ def test_the_image_never_copies_local_state_or_secrets() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".venv/", ".data/", ".env", ".git/"):
         assert entry in ignored, entry
+
+
+def test_the_web_process_runs_the_asgi_lifespan() -> None:
+    """Startup opens the pools and shutdown drains background work (cloudfreedom/asgi.py):
+    with `--lifespan off` neither ran and SIGTERM lost in-flight usage records."""
+    assert "--lifespan on" in makefile_targets()["web"][0]
+    web = devserver.process_commands({}, Path("/venv/bin"), Path("/data"))["web"]
+    assert web[web.index("--lifespan") + 1] == "on"
+
+
+def test_the_filesystem_broker_keeps_its_files_under_data(tmp_path: Path) -> None:
+    """kombu's default control folder is ./control, which ended up committed."""
+    env = {
+        **os.environ,
+        "REDIS_URL": "",
+        "CLOUDFREEDOM_DATA_DIR": str(tmp_path),
+        "CLOUDFREEDOM_SECRETS_FILE": str(tmp_path / "secrets.json"),
+        "DJANGO_SETTINGS_MODULE": "cloudfreedom.settings.local",
+        "PYTHONPATH": str(ROOT),
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings; import json; "
+        "print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    folders = json.loads(done.stdout.strip().splitlines()[-1])
+    for name in ("data_folder_in", "data_folder_out", "data_folder_processed", "control_folder"):
+        assert Path(folders[name]).is_relative_to(tmp_path), name
+    tracked = subprocess.run(
+        ["git", "ls-files", "control"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert tracked == ""
