@@ -101,12 +101,16 @@ async def reserve(ctx: RequestContext, req: budget.ReserveRequest) -> budget.Res
     try:
         return budget.reservation_from_row(req, row[3:])
     except budget.BudgetExceeded as exc:
+        # The one formatter of money headers; imported here because service imports us.
+        from apps.gateway.service import cost_header
+
+        remaining = cost_header(exc.remaining)
         raise GatewayError(
             402,
-            f"The {exc.scope} budget does not cover this request (remaining ${exc.remaining}).",
+            f"The {exc.scope} budget does not cover this request (remaining ${remaining}).",
             code="budget_exceeded",
             param=None,
-            headers={"x-cloudfreedom-budget-remaining": str(exc.remaining)},
+            headers={"x-cloudfreedom-budget-remaining": remaining},
         )
 
 

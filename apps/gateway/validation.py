@@ -25,8 +25,10 @@ import orjson
 
 from apps.gateway.errors import GatewayError, bad_request
 
-CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-ANTHROPIC_ROLES = frozenset({"user", "assistant", "system"})
+# Tuples, not sets: a client's value may be a list or an object, and `in` on a set would
+# hash it (a TypeError, a 500); a tuple compares, which is as fast for a handful of names.
+CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+ANTHROPIC_ROLES = ("user", "assistant", "system")
 ANTHROPIC_VERSIONS = frozenset({"2023-06-01", "2026-10-21"})
 FIELDS_DOC = "docs/gateway-fields.md"
 
@@ -43,18 +45,24 @@ MAX_TOKEN_ID = 2**31 - 1
 INT64 = 2**63
 
 # `service_tier` values billed at the standard price (the provider project's own tier).
-CHAT_SERVICE_TIERS = frozenset({"auto", "default"})
+CHAT_SERVICE_TIERS = ("auto", "default")
 EMBEDDING_FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
-IMAGE_DETAILS = frozenset({"auto", "low", "high", "original"})
-CHAT_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
+IMAGE_DETAILS = ("auto", "low", "high", "original")
+CHAT_PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
 ANTHROPIC_UNPRICED = {
     "mcp_servers": "remote MCP tool calls are not priced by this gateway",
     "container": "code-execution containers are not priced by this gateway",
     "inference_geo": "regional inference is priced differently and not by this gateway",
 }
-ANTHROPIC_SERVICE_TIERS = frozenset({"standard_only"})
-ANTHROPIC_BLOCK_TYPES = frozenset(
-    {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"}
+ANTHROPIC_SERVICE_TIERS = ("standard_only",)
+ANTHROPIC_BLOCK_TYPES = (
+    "text",
+    "image",
+    "document",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
 )
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from apps.billing.services import set_key_limit
 from apps.gateway.service import cost_header
 from tests.support.live import World, auth, user_message
 
@@ -97,3 +98,12 @@ def test_garbage_upstream_usage_is_billed_from_the_estimate_and_logged(
     assert bad.json()["usage"]["prompt_tokens"] == record["prompt_tokens"]
     warnings = [r.getMessage() for r in caplog.records if "upstream_usage_rejected" in r.msg]
     assert any(request_id in m and "provider=" in m for m in warnings), warnings
+
+
+def test_the_budget_refusal_header_is_plain_too(base_url: str, world: World) -> None:
+    key, secret = world.new_key(name="tiny-budget-header")
+    set_key_limit(key, Decimal("0.00000001"))
+    body = {"model": world.models["mock"], "messages": user_message("x" * 4000)}
+    r = httpx.post(base_url + "/chat/completions", json=body, headers=auth(secret))
+    assert r.status_code == 402, r.text
+    assert PLAIN_DECIMAL.match(r.headers["x-cloudfreedom-budget-remaining"])

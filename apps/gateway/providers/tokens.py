@@ -129,13 +129,23 @@ def estimate_embedding_tokens(inputs: Any) -> int:
 
 
 def estimate_completion_tokens(response: dict[str, Any]) -> int:
-    """Estimate the completion tokens of an OpenAI `chat.completion` object."""
+    """Estimate the completion tokens of an OpenAI `chat.completion` object.
+
+    It is an upstream's answer (and used exactly when the upstream's usage was missing or
+    garbage), so anything that is not the expected shape counts nothing instead of raising.
+    """
     total = 0
-    for choice in response.get("choices") or ():
-        message = choice.get("message") or {}
+    choices = response.get("choices")
+    for choice in choices if isinstance(choices, list) else ():
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
         total += _content_bytes(message.get("content"))
-        for call in message.get("tool_calls") or ():
-            function = call.get("function") or {}
-            total += text_bytes(function.get("name") or "")
-            total += text_bytes(function.get("arguments") or "")
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict):
+                for value in (function.get("name"), function.get("arguments")):
+                    if isinstance(value, str):
+                        total += text_bytes(value)
     return tokens_for_bytes(total)
