@@ -107,3 +107,21 @@ def test_the_budget_refusal_header_is_plain_too(base_url: str, world: World) -> 
     r = httpx.post(base_url + "/chat/completions", json=body, headers=auth(secret))
     assert r.status_code == 402, r.text
     assert PLAIN_DECIMAL.match(r.headers["x-cloudfreedom-budget-remaining"])
+
+
+def test_the_reservation_covers_n_choices_and_images(base_url: str, world: World) -> None:
+    def reserved(**extra: object) -> Decimal:
+        body = {"model": world.models["mock"], "stream": True, **extra}
+        body.setdefault("messages", user_message("same question"))
+        with httpx.stream(
+            "POST", base_url + "/chat/completions", json=body, headers=auth(world.secret)
+        ) as r:
+            r.read()
+        assert r.status_code == 200
+        return Decimal(r.headers["x-cloudfreedom-cost-reserved"])
+
+    one = reserved(max_tokens=100)
+    assert reserved(max_tokens=100, n=3) > 2 * one
+    image = {"type": "image_url", "image_url": {"url": png(1024, 1024)}}
+    content = [{"type": "text", "text": "same question"}, image]
+    assert reserved(max_tokens=100, messages=[{"role": "user", "content": content}]) > one
