@@ -3,7 +3,13 @@
 Django's ORM under ASGI runs every query through `sync_to_async` (a thread hop) and cannot
 switch schemas safely from async code, so the gateway and the budget path use plain SQL on
 this pool, naming tenant schemas explicitly (`psycopg.sql.Identifier`). One pool per event
-loop: uvicorn has one loop per process; tests and benchmarks may start more.
+loop: uvicorn has one loop per process; tests and benchmarks may start more. The ASGI
+lifespan's startup opens it and its shutdown closes it (apps/gateway/lifespan.py).
+
+Every connection's `search_path` is pinned to `public` when it is made (a startup option,
+no extra round trip): an unqualified name can never resolve in a tenant schema — nor in
+a schema named after the database user, which PostgreSQL's default `"$user", public`
+would search first.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from django.conf import settings
 from django.db import connections
 from psycopg_pool import AsyncConnectionPool
 
+SEARCH_PATH = "public"
+
 
 def conninfo() -> str:
     # The connection's own settings: the test runner renames the database there.
@@ -29,6 +37,7 @@ def conninfo() -> str:
         host=db.get("HOST") or None,
         port=str(db["PORT"]) if db.get("PORT") else None,
         application_name="cloudfreedom-gateway",
+        options=f"-c search_path={SEARCH_PATH}",
     )
 
 

@@ -1,9 +1,23 @@
-"""Work that must finish even if the request's task is cancelled (the client left)."""
+"""Work that must finish even if the request's task is cancelled (the client left, or the
+server is shutting down), and the /v1 requests in flight.
+
+Both registries exist so the ASGI lifespan's shutdown hook (apps/gateway/lifespan.py) can
+wait for them: a usage record or settlement that is still being written when the event
+loop closes would be lost, and its reservation left to expire.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
+from typing import Any
+
+log = logging.getLogger("cloudfreedom.gateway.background")
+
+# The message of the cancellation the ASGI entry passes on to a request the server stops
+# (shutdown): a stream ends with an error event saying so, and records what it produced.
+SERVER_STOPPING = "server_stopping"
 
 
 class BackgroundTasks:
@@ -11,6 +25,9 @@ class BackgroundTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
 
     def run(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -22,9 +39,43 @@ class BackgroundTasks:
         """Run `coro` to completion even if the caller is cancelled meanwhile."""
         await asyncio.shield(self.run(coro))
 
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def drain(self, within: float | None = None) -> int:
+        """Wait until no task is left; returns how many still run after `within` seconds.
+
+        Loops because a task may start others (a closed stream body schedules its relay's
+        end, which schedules the shielded usage record)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
+        while self._tasks:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                break
+            await asyncio.wait(list(self._tasks), timeout=left)
+        return len(self._tasks)
+
+
+class InFlightRequests:
+    """The /v1 requests this process is serving (the ASGI entry adds and removes them)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    async def finish(self, grace: float, cancelled_grace: float) -> int:
+        """Let running requests end for `grace` seconds, then cancel the rest (a cancelled
+        stream records what it produced) and wait `cancelled_grace` more for them.
+        Returns how many were still running at the end."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=grace)
+        if self.tasks:
+            log.warning("shutdown_cancelling_requests count=%d", len(self.tasks))
+            for task in list(self.tasks):
+                task.cancel(SERVER_STOPPING)
+            await asyncio.wait(list(self.tasks), timeout=cancelled_grace)
+        return len(self.tasks)
 
 
 BACKGROUND = BackgroundTasks()
+REQUESTS = InFlightRequests()

@@ -5,6 +5,12 @@ would be buffered under ASGI). Whatever way it ends — finished, upstream error
 or the client going away (Django cancels the task: CancelledError, or closes the
 generator: GeneratorExit) — the `finally` closes the upstream stream and records usage
 for what was produced, in a shielded task so a second cancellation cannot lose it.
+
+A stream cannot outlive its reservation: billing's sweeper releases a reservation after
+`BILLING_RESERVATION_TIMEOUT`, and a settle after that would charge money the budget no
+longer holds for it. So a stream's total time is capped (`stream_time_limit`): when the
+cap is reached while the relay waits for the upstream, its task is cancelled, the client
+gets an error event and the usage produced so far is recorded and settled in time.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
+from django.conf import settings
 
-from apps.gateway.background import BACKGROUND
+from apps.billing.budget import reservation_timeout_seconds
+from apps.gateway.background import BACKGROUND, SERVER_STOPPING
 from apps.gateway.errors import GatewayError, openai_stream_error
 from apps.gateway.providers.base import ChatStream, UpstreamError, Usage, is_usage_chunk
 from apps.gateway.translate.anthropic_stream import (
@@ -33,6 +41,18 @@ DONE = b"data: [DONE]\n\n"
 # (status, error_type, usage, ttft_ms) → record usage
 Finalizer = Callable[[str, str, Usage, int | None], Awaitable[None]]
 
+# Seconds kept between a stream's end and its reservation's expiry: the usage record's
+# retries on a database blip (accounting.RECORD_RETRY_DELAYS) and some clock slack.
+SETTLE_MARGIN = 30.0
+
+
+def stream_time_limit() -> float:
+    """Seconds a stream may run, counted from the request's start: at most the request
+    deadline, and ending before its reservation can expire (with time left to settle)."""
+    timeout = float(reservation_timeout_seconds())
+    deadline = float(settings.GATEWAY_REQUEST_DEADLINE)
+    return min(deadline, timeout - min(SETTLE_MARGIN, timeout / 4))
+
 
 class StreamRelay:
     def __init__(self, upstream: ChatStream, started: float, finalize: Finalizer) -> None:
@@ -44,6 +64,60 @@ class StreamRelay:
         self.error_type = ""
         self.iterating = False  # the response body generator has started
         self.ended = False  # usage recorded (exactly once)
+        self.expired = False  # the stream reached its time limit
+        self._task: asyncio.Task[Any] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _start(self) -> None:
+        """Mark the body as started and arm the stream's time limit."""
+        self.iterating = True
+        self._task = asyncio.current_task()
+        left = stream_time_limit() - (time.perf_counter() - self.started)
+        self._timer = asyncio.get_running_loop().call_later(max(left, 0.0), self._expire)
+
+    def _expire(self) -> None:
+        # Cancelling the task interrupts a wait for the upstream (caught in the relay,
+        # which then ends the stream) or a send to a client that stopped reading (the
+        # response is then closed, which ends the relay the same way).
+        self.expired = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _ended_by_server(self, exc: asyncio.CancelledError) -> GatewayError | None:
+        """After a CancelledError in the relay: the error to send if the gateway ended the
+        stream (its time limit, or the server stopping), else None (the client left)."""
+        if self.expired:
+            self.error_type = "time_limit"
+            log.warning("stream_time_limit limit=%.0fs", stream_time_limit())
+            error = GatewayError(
+                504,
+                "The stream reached the gateway's time limit and was ended.",
+                code="stream_time_limit",
+            )
+        elif exc.args and exc.args[0] == SERVER_STOPPING:
+            self.error_type = "server_stopping"
+            error = GatewayError(
+                503, "The server is restarting; please retry the request.", code="server_stopping"
+            )
+        else:
+            return None
+        self.status = "error"
+        if self._task is not None:
+            self._task.uncancel()  # consumed here: the stream ends normally
+        return error
+
+    def _closed_early(self) -> None:
+        if self.expired:
+            self.status = "error"
+            self.error_type = "time_limit"
+        else:
+            self.status = "client_closed"
+            self.error_type = "client_closed"
 
     def _first(self) -> None:
         if self.ttft_ms is None:
@@ -72,7 +146,7 @@ class StreamRelay:
 
         Chunks name the public model, as non-streamed answers do."""
         dumps = orjson.dumps
-        self.iterating = True
+        self._start()
         try:
             try:
                 async for chunk in self.upstream:
@@ -85,18 +159,24 @@ class StreamRelay:
             except UpstreamError as exc:
                 yield openai_stream_error(self._fail(exc))
                 return
+            except asyncio.CancelledError as exc:
+                error = self._ended_by_server(exc)
+                if error is None:
+                    raise
+                yield openai_stream_error(error)
+                return
             yield DONE
         except (asyncio.CancelledError, GeneratorExit):
-            self.status = "client_closed"
-            self.error_type = "client_closed"
+            self._closed_early()
             raise
         finally:
+            self._stop_timer()
             await self._end()
 
     async def anthropic(self, model: str, input_tokens: int) -> AsyncIterator[bytes]:
         """Anthropic Messages events out, translated from the OpenAI chunks."""
         translator = OpenAIToAnthropicStream(model, input_tokens=input_tokens)
-        self.iterating = True
+        self._start()
         try:
             try:
                 async for chunk in self.upstream:
@@ -106,17 +186,21 @@ class StreamRelay:
                     if events:
                         yield b"".join(format_sse(name, data) for name, data in events)
             except UpstreamError as exc:
-                error = self._fail(exc)
-                name, data = error_event(error.message, error.anthropic_body()["error"]["type"])
-                yield format_sse(name, data)
+                yield _anthropic_error(self._fail(exc))
+                return
+            except asyncio.CancelledError as exc:
+                error = self._ended_by_server(exc)
+                if error is None:
+                    raise
+                yield _anthropic_error(error)
                 return
             usage = _usage_dict(self.upstream.usage)
             yield b"".join(format_sse(name, data) for name, data in translator.finish(usage))
         except (asyncio.CancelledError, GeneratorExit):
-            self.status = "client_closed"
-            self.error_type = "client_closed"
+            self._closed_early()
             raise
         finally:
+            self._stop_timer()
             await self._end()
 
 
@@ -138,10 +222,15 @@ class RelayBody:
         if relay.ended:
             return
         if not relay.iterating:
-            relay.status = relay.error_type = "client_closed"
+            relay._closed_early()
             BACKGROUND.run(relay._end())
         else:
             BACKGROUND.run(self.events.aclose())  # type: ignore[attr-defined]
+
+
+def _anthropic_error(error: GatewayError) -> bytes:
+    name, data = error_event(error.message, error.anthropic_body()["error"]["type"])
+    return format_sse(name, data)
 
 
 def _usage_dict(usage: Usage) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import struct
+import time
 from decimal import Decimal
 
 import httpx
 import openai
+import pytest
 
 from tests.fakes.control import fake_vector
 from tests.support.live import World, auth
@@ -51,3 +53,32 @@ def test_a_chat_model_is_refused_on_embeddings(base_url: str, world: World) -> N
     )
     assert r.status_code == 400 and r.json()["error"]["param"] == "input"
     assert world.fakes["openai"].requests == []
+
+
+def test_a_client_that_leaves_is_billed_for_its_input(base_url: str, world: World) -> None:
+    """As chat does: the input reached the upstream (which bills it), so the request is
+    recorded and its reservation settled even though no answer was delivered."""
+    from apps.billing.models import LedgerEntry, Reservation
+
+    world.fakes["openai"].script(delay=1.5)  # the upstream is slow to answer
+    before = {r["request_id"] for r in world.usage_records()}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            base_url + "/embeddings",
+            json={"model": world.models["embed"], "input": "a" * 400},
+            headers=auth(world.secret),
+            timeout=httpx.Timeout(5, read=0.4),  # the client gives up and goes away
+        )
+    deadline = time.monotonic() + 5
+    while not (new := [r for r in world.usage_records() if r["request_id"] not in before]):
+        assert time.monotonic() < deadline, "the abandoned request was never recorded"
+        time.sleep(0.05)
+    [record] = new
+    assert record["endpoint"] == "embeddings" and record["status"] == "client_closed"
+    assert record["prompt_tokens"] >= 100 and record["usage_reported"] is False
+    assert record["cost"] > 0
+    reservation = Reservation.objects.get(request_id=record["request_id"])
+    assert reservation.state == Reservation.State.SETTLED
+    assert reservation.actual_cost == record["cost"]
+    entry = LedgerEntry.objects.get(request_id=record["request_id"])
+    assert entry.amount == -record["cost"]

@@ -1,10 +1,11 @@
 """A live gateway for tests: uvicorn in a background thread, plus committed test data.
 
 The server runs in this process (so tests can reset its caches) on its own event loop,
-with `lifespan="off"`. pytest-django blocks database access outside `django_db_blocker`,
-so the session fixture holds `unblock()` for the server's lifetime. Everything the
-server must see is COMMITTED (created outside the `db` fixture's transaction) and
-removed at the end.
+with the ASGI lifespan on, as in production: its startup opens the pools, its shutdown
+drains usage records and closes them. pytest-django blocks database access outside
+`django_db_blocker`, so the session fixture holds `unblock()` for the server's lifetime.
+Everything the server must see is COMMITTED (created outside the `db` fixture's
+transaction) and removed at the end.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class LiveGateway:
             application,
             host="127.0.0.1",
             port=0,
-            lifespan="off",
+            lifespan="on",
             log_level="warning",
             http="httptools",
             loop="asyncio",
@@ -66,18 +67,7 @@ class LiveGateway:
 
     def _run(self) -> None:
         assert self.server is not None
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        from apps.core.db import POOLS
-        from apps.gateway.sessions import SESSIONS
-
-        assert self.server is not None
-        try:
-            await self.server.serve()
-        finally:
-            await SESSIONS.close_current()
-            await POOLS.close_all()
+        asyncio.run(self.server.serve())
 
     def stop(self) -> None:
         if self.server is not None:

@@ -1,0 +1,157 @@
+"""SIGTERM while streams are in flight: the process ends them, and before it exits every
+one has its usage record and settlement (the ASGI lifespan's shutdown hook drains them).
+
+A real uvicorn process (lifespan on, as deployed), real streams from a fake upstream.
+uvicorn waits `--timeout-graceful-shutdown` seconds for open responses, then cancels
+them; without the shutdown hook the cancelled streams' records were lost with the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from apps.billing.models import LedgerEntry, Reservation
+from tests.support.live import World, auth, build_world, destroy_world, user_message
+from tests.support.processes import ROOT, free_port
+
+STREAMS = 50
+
+
+@pytest.fixture
+def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
+    with django_db_blocker.unblock():
+        world = build_world()
+        try:
+            yield world
+        finally:
+            destroy_world(world)
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+def _start_server(port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "cloudfreedom.settings.test",
+        "DATABASE_URL": _database_url(),
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "uvicorn", "cloudfreedom.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "on"]
+    command += ["--timeout-graceful-shutdown", "1", "--log-level", "warning"]
+    # Output to a file, not a pipe: a full pipe nobody reads would block the server.
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError("the server did not start (see its log)")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "the server did not answer in time"
+            time.sleep(0.1)
+
+
+async def _streams(
+    base: str, world: World, proc: subprocess.Popen[bytes]
+) -> tuple[list[str], list[str]]:
+    """Open STREAMS streams, read a chunk of each, SIGTERM the server, read to the end.
+    Returns the request ids and each stream's last line."""
+    ids: list[str] = []
+    last_lines: list[str] = []
+    refused: list[str] = []
+    all_started = asyncio.Event()
+
+    def started(outcome: str | None = None) -> None:
+        if outcome is not None:
+            refused.append(outcome)
+        if len(ids) + len(refused) == STREAMS:
+            all_started.set()
+
+    async def one(client: httpx.AsyncClient) -> None:
+        body = {"model": world.models["gpt"], "messages": user_message(), "stream": True}
+        async with client.stream(
+            "POST", base + "/v1/chat/completions", json=body, headers=auth(world.secret)
+        ) as response:
+            if response.status_code != 200:
+                started(f"{response.status_code} {(await response.aread())[:300]!r}")
+                return
+            lines = response.aiter_lines()
+            async for line in lines:
+                if line.startswith("data: "):
+                    break
+            ids.append(response.headers["x-request-id"])
+            started()
+            last = ""
+            try:
+                async for line in lines:
+                    last = line or last
+            except httpx.HTTPError:
+                last = "cut"
+            last_lines.append(last)
+
+    limits = httpx.Limits(max_connections=STREAMS + 5)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        tasks = [asyncio.create_task(one(client)) for _ in range(STREAMS)]
+        await asyncio.wait_for(all_started.wait(), 60)
+        assert not refused, refused
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    return ids, last_lines
+
+
+def test_sigterm_during_50_streams_records_and_settles_every_one(
+    world: World, django_db_blocker: Any, tmp_path: Path
+) -> None:
+    # Each stream would take 20 s: all of them are still running at the SIGTERM.
+    world.fakes["openai"].control.set_default(chunks=100, chunk_delay=0.2, text="word " * 200)
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        proc = _start_server(port, log)
+        try:
+            ids, last_lines = asyncio.run(_streams(f"http://127.0.0.1:{port}", world, proc))
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    output = log_path.read_text()
+    assert len(set(ids)) == STREAMS
+    assert "shutdown_incomplete" not in output, output[-3000:]
+    # Each client was told why its stream ended.
+    assert all("server_stopping" in line for line in last_lines), last_lines
+    with django_db_blocker.unblock():
+        records = {r["request_id"]: r for r in world.usage_records()}
+        reservations = {r.request_id: r for r in Reservation.objects.filter(request_id__in=ids)}
+        entries = {
+            e.request_id: e for e in LedgerEntry.objects.filter(request_id__in=ids, kind="usage")
+        }
+        for request_id in ids:
+            record = records[request_id]  # the process wrote it before it exited
+            assert record["status"] == "error" and record["error_type"] == "server_stopping"
+            assert record["completion_tokens"] > 0 and record["cost"] > 0
+            reservation = reservations[request_id]
+            assert reservation.state == Reservation.State.SETTLED
+            assert reservation.actual_cost == record["cost"]
+            assert entries[request_id].amount == -record["cost"]
+        call_command("audit_ledger", tenant=[world.tenant.slug])  # exits 1 on a difference
