@@ -118,17 +118,6 @@ async def open_stream(
     return resp
 
 
-def usage_from_openai(usage: dict[str, Any], *, reported: bool = True) -> Usage:
-    details = usage.get("prompt_tokens_details") or {}
-    return Usage(
-        prompt_tokens=usage.get("prompt_tokens") or 0,
-        completion_tokens=usage.get("completion_tokens") or 0,
-        cached_tokens=details.get("cached_tokens") or 0,
-        cache_write_tokens=details.get("cache_write_tokens") or 0,
-        reported=reported,
-    )
-
-
 class SSEChatStream:
     """Base for upstream SSE streams that yield OpenAI chunks (implements `ChatStream`).
 
