@@ -100,6 +100,30 @@ def test_garbage_upstream_usage_is_billed_from_the_estimate_and_logged(
     assert any(request_id in m and "provider=" in m for m in warnings), warnings
 
 
+def test_a_stream_with_garbage_usage_is_billed_from_what_it_streamed_and_logged(
+    base_url: str, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cloudfreedom.gateway.chat")
+    body = {
+        "model": world.models["mock"],
+        "messages": user_message("tell me [mock:usage=garbage]"),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    with httpx.stream(
+        "POST", base_url + "/chat/completions", json=body, headers=auth(world.secret)
+    ) as r:
+        text = r.read().decode()
+    request_id = r.headers["x-request-id"]
+    record = world.record_for(request_id)
+    assert record["usage_reported"] is False and record["cost"] > 0
+    assert record["completion_tokens"] > 0 and record["prompt_tokens"] > 0
+    assert '"prompt_tokens":-1000' not in text  # the client sees the gateway's count
+    assert f'"prompt_tokens":{record["prompt_tokens"]}' in text
+    warnings = [r.getMessage() for r in caplog.records if "upstream_usage_rejected" in r.msg]
+    assert any(request_id in m for m in warnings), warnings
+
+
 def test_the_budget_refusal_header_is_plain_too(base_url: str, world: World) -> None:
     key, secret = world.new_key(name="tiny-budget-header")
     set_key_limit(key, Decimal("0.00000001"))
