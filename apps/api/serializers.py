@@ -14,6 +14,7 @@ from rest_framework.fields import empty
 from apps.accounts.models import User
 from apps.billing.models import LedgerEntry
 from apps.catalog.models import ModelRoute, Product
+from apps.gateway.validation import MAX_CHOICES
 from apps.keys.models import ApiKey
 from apps.keys.services import NewKey
 from apps.tenants.models import Membership, Tenant
@@ -86,6 +87,12 @@ class BudgetCheckRequestSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="The request's max_tokens; omitted: the gateway may shrink the output limit.",
+    )
+    n = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CHOICES,
+        default=1,
+        help_text="The request's n: each choice is an answer of its own, billed as such.",
     )
 
 

@@ -107,6 +107,7 @@ class BudgetCheckView(TrustedServiceAPIView):
                 data["route"],
                 prompt_tokens=data["prompt_tokens"],
                 max_tokens=data.get("max_tokens"),
+                choices=data["n"],
             )
         except QuoteError as exc:
             raise field_error(exc.field, str(exc))

@@ -67,6 +67,7 @@ def reserve_request(
     request_id: str,
     prompt_tokens: int,
     max_tokens: int | None,
+    choices: int = 1,
 ) -> budget.ReserveRequest:
     """The reservation the gateway would ask for: its bound, from the catalog's pricing."""
     price = price_in_force(route)
@@ -79,6 +80,7 @@ def reserve_request(
         factor,
         prompt_bound=prompt_tokens,
         model_cap=route.max_output_tokens,
+        choices=choices,
         embedding=embedding,
     )
     return budget.ReserveRequest(
@@ -119,9 +121,11 @@ def quote_request(
     *,
     prompt_tokens: int,
     max_tokens: int | None = None,
+    choices: int = 1,
 ) -> Quote:
     """Could `key` afford a request of `prompt_tokens` (and `max_tokens`, if the client sets
-    one) to `route` right now? The key must belong to `tenant`."""
+    one; `choices` answers, the request's `n`) to `route` right now? The key must belong to
+    `tenant`."""
     if key.tenant_id != tenant.pk:
         raise QuoteError("key_prefix", "No API key with this prefix in this tenant.")
     req = reserve_request(
@@ -131,6 +135,7 @@ def quote_request(
         request_id=DRY_RUN_ID_PREFIX + uuid.uuid4().hex,
         prompt_tokens=prompt_tokens,
         max_tokens=max_tokens,
+        choices=choices,
     )
     # What the gateway would reserve before shrinking: shown when the request is refused.
     cap = min(req.requested_max_output or req.model_cap, req.model_cap)

@@ -35,7 +35,7 @@ from tests.support import factories
 
 
 async def _gateway_reserve(
-    secret: str, model: str, prompt_tokens: int, max_tokens: int | None
+    secret: str, model: str, prompt_tokens: int, max_tokens: int | None, n: int
 ) -> dict[str, Any]:
     try:
         key = await authenticate({"authorization": f"Bearer {secret}"})
@@ -50,6 +50,7 @@ async def _gateway_reserve(
             route.current_price(),
             prompt_bound=prompt_tokens,
             requested_max_output=max_tokens,
+            choices=n,
         )
         res = await accounting.reserve(ctx, req)
     except GatewayError as exc:
@@ -68,11 +69,11 @@ async def _gateway_reserve(
 
 
 def gateway_reserve(
-    secret: str, model: str, prompt_tokens: int, max_tokens: int | None
+    secret: str, model: str, prompt_tokens: int, max_tokens: int | None, n: int
 ) -> dict[str, Any]:
     CATALOG.invalidate()
     KEYS.invalidate()
-    return asyncio.run(_gateway_reserve(secret, model, prompt_tokens, max_tokens))
+    return asyncio.run(_gateway_reserve(secret, model, prompt_tokens, max_tokens, n))
 
 
 @pytest.fixture
@@ -97,47 +98,53 @@ def scenario_tenant(made: Made, route: ModelRoute) -> Tenant:  # noqa: F811
     return tenant
 
 
-SCENARIOS: dict[str, Callable[[Any, Any], tuple[int, int | None]]] = {}
+SCENARIOS: dict[str, Callable[[Any, Any], tuple[int, int | None, int]]] = {}
 
 
-def scenario(fn: Callable[[Any, Any], tuple[int, int | None]]) -> Any:
+def scenario(fn: Callable[[Any, Any], tuple[int, int | None, int]]) -> Any:
     SCENARIOS[fn.__name__] = fn
     return fn
 
 
 @scenario
-def affordable(tenant: Tenant, new: Any) -> tuple[int, int | None]:
-    return 1000, 100
+def affordable(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
+    return 1000, 100, 1
 
 
 @scenario
-def open_ended_shrunk_by_the_key_limit(tenant: Tenant, new: Any) -> tuple[int, int | None]:
+def open_ended_shrunk_by_the_key_limit(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
     billing.set_key_limit(new.key, Decimal("0.001"))
-    return 100, None
+    return 100, None, 1
 
 
 @scenario
-def explicit_limit_over_the_key_limit(tenant: Tenant, new: Any) -> tuple[int, int | None]:
+def explicit_limit_over_the_key_limit(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
     billing.set_key_limit(new.key, Decimal("0.001"))
-    return 100, 1000
+    return 100, 1000, 1
 
 
 @scenario
-def over_the_members_limit(tenant: Tenant, new: Any) -> tuple[int, int | None]:
+def over_the_members_limit(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
     billing.set_member_limit(new.key.member, Decimal("0.0001"))
-    return 1000, None
+    return 1000, None, 1
 
 
 @scenario
-def over_the_tenant_budget(tenant: Tenant, new: Any) -> tuple[int, int | None]:
-    return 400_000, None
+def over_the_tenant_budget(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
+    return 400_000, None, 1
 
 
 @scenario
-def revoked_key_in_a_suspended_tenant(tenant: Tenant, new: Any) -> tuple[int, int | None]:
+def revoked_key_in_a_suspended_tenant(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
     revoke_api_key(new.key)
     set_status(tenant, Tenant.Status.SUSPENDED)
-    return 10, 10
+    return 10, 10, 1
+
+
+@scenario
+def three_choices_shrunk_by_the_key_limit(tenant: Tenant, new: Any) -> tuple[int, int | None, int]:
+    billing.set_key_limit(new.key, Decimal("0.003"))
+    return 100, None, 3
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -151,13 +158,14 @@ def test_the_dry_run_agrees_with_the_gateway(
     new = create_api_key(tenant=tenant, name="agree", member=made.member(tenant))
     service = ensure_service_user(factories.unique("svc"))
     made.users.append(service)
-    prompt_tokens, max_tokens = SCENARIOS[name](tenant, new)
+    prompt_tokens, max_tokens, n = SCENARIOS[name](tenant, new)
     before = held(tenant)
 
     body: dict[str, Any] = {
         "key_prefix": new.key.prefix,
         "model": route.public_name,
         "prompt_tokens": prompt_tokens,
+        "n": n,
     }
     if max_tokens is not None:
         body["max_tokens"] = max_tokens
@@ -168,7 +176,7 @@ def test_the_dry_run_agrees_with_the_gateway(
     dry = response.json()
     assert held(tenant) == before  # the dry run holds nothing
 
-    real = gateway_reserve(new.secret, route.public_name, prompt_tokens, max_tokens)
+    real = gateway_reserve(new.secret, route.public_name, prompt_tokens, max_tokens, n)
 
     assert dry["reason"] == real["reason"]
     if real["remaining"] is not None:
