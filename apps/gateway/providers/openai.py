@@ -74,7 +74,7 @@ class OpenAIStream(GuardedStream):
         # after that chunk's text was counted, so a rejected report falls back to it all.
         usage = chunk.get("usage")
         if usage and not self._take_final(usage):
-            chunk["usage"] = usage_dict(self.usage)
+            return self._patch((chunk,))
         return (chunk,)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from apps.gateway.providers.base import Usage
 from apps.gateway.providers.media import OPENAI
-from apps.gateway.providers.tokens import estimate_prompt_tokens
+from apps.gateway.providers.tokens import estimate_prompt_tokens, tokens_for_bytes
 from apps.gateway.providers.transport import SSEChatStream
 
 # No model reads or writes this many tokens in one request (the largest contexts are a few
@@ -113,22 +113,24 @@ def usage_dict(usage: Usage) -> dict[str, Any]:
 class GuardedStream(SSEChatStream):
     """An upstream SSE stream whose reported usage is validated before it is believed.
 
-    Garbage in the final usage settles the stream at the gateway's own count (what was
-    streamed plus the prompt estimate) and replaces the usage the client would have seen.
-    Garbage in an early hint (Anthropic's `message_start`) is simply not used.
+    Garbage in the final usage leaves the stream to be settled at the gateway's own count
+    (the prompt estimate plus what was streamed, counted to the very end) and replaces the
+    usage the client would have seen with that count. Garbage in an early hint
+    (Anthropic's `message_start`, Gemini's partial fragments) is simply not used.
     """
 
     _rejected = ""
     family = OPENAI  # whose media rule estimates the prompt if no count is believed
 
     def _take_final(self, raw: Any) -> bool:
-        """Believe `raw` as the stream's final usage; False (and settled) if it is garbage."""
+        """Believe `raw` as the stream's final usage; False if it is garbage."""
         try:
             self.usage = usage_from_openai(raw)
         except BadUsage as exc:
             self._rejected = str(exc)
-            self._finalize()
+            self.usage = Usage()  # unreported: `_finalize` counts the stream itself
             return False
+        self._rejected = ""  # a later believable report (some servers repeat usage) wins
         return True
 
     def _hint(self, raw: Any) -> Usage | None:
@@ -137,19 +139,30 @@ class GuardedStream(SSEChatStream):
         except BadUsage:
             return None
 
+    def _prompt_estimate(self) -> int:
+        if self._prompt_hint is not None:
+            return self._prompt_hint
+        return estimate_prompt_tokens(self._request, (self.family,))
+
     def _patch(self, chunks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Usage chunks carry the gateway's count once the upstream's was rejected."""
+        """Usage chunks carry the gateway's count so far once the upstream's was rejected."""
         if not self._rejected:
             return chunks
         out = list(chunks)
         for chunk in out:
             if chunk.get("usage") is not None:
-                chunk["usage"] = usage_dict(self.usage)
+                counted = Usage(
+                    self._prompt_estimate(),
+                    max(self._completion_hint, tokens_for_bytes(self._completion_bytes)),
+                    self._cached_hint,
+                    self._cache_write_hint,
+                )
+                chunk["usage"] = usage_dict(counted)
         return out
 
     def _finalize(self) -> None:
         if self._prompt_hint is None and self.family != OPENAI and not self._finalized:
-            self._prompt_hint = estimate_prompt_tokens(self._request, (self.family,))
+            self._prompt_hint = self._prompt_estimate()
         super()._finalize()
         if self._rejected:
             self.usage.rejected = self._rejected
