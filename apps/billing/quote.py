@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.billing import budget
-from apps.catalog.pricing import EIGHT_PLACES, price_in_force, worst_case
+from apps.catalog.pricing import EIGHT_PLACES, Bound, price_in_force, worst_case
 
 if TYPE_CHECKING:
     from apps.catalog.models import ModelRoute
@@ -59,30 +60,35 @@ def model_allowed(tenant: Tenant, key: ApiKey, route: ModelRoute) -> bool:
     return tenant.product.allowed_models.filter(pk=route.pk).exists()
 
 
-def reserve_request(
-    tenant: Tenant,
-    key: ApiKey,
-    route: ModelRoute,
-    *,
-    request_id: str,
-    prompt_tokens: int,
-    max_tokens: int | None,
-    choices: int = 1,
-) -> budget.ReserveRequest:
-    """The reservation the gateway would ask for: its bound, from the catalog's pricing."""
+def request_bound(
+    tenant: Tenant, route: ModelRoute, *, prompt_tokens: int, choices: int = 1
+) -> Bound:
+    """The request's worst case, as the gateway bounds it (`apps.catalog.pricing`)."""
     price = price_in_force(route)
     if price is None:
         raise QuoteError("model", f"Model '{route.public_name}' has no price.")
-    embedding = route.mode == route.Mode.EMBEDDING
     factor = tenant.product.markup_factor if tenant.product_id else Decimal(1)
-    bound = worst_case(
+    return worst_case(
         price,
         factor,
         prompt_bound=prompt_tokens,
         model_cap=route.max_output_tokens,
         choices=choices,
-        embedding=embedding,
+        embedding=route.mode == route.Mode.EMBEDDING,
     )
+
+
+def reserve_request(
+    tenant: Tenant,
+    key: ApiKey,
+    route: ModelRoute,
+    bound: Bound,
+    *,
+    request_id: str,
+    max_tokens: int | None,
+) -> budget.ReserveRequest:
+    """The reservation the gateway would ask for (`accounting.reserve_request`)."""
+    embedding = route.mode == route.Mode.EMBEDDING
     return budget.ReserveRequest(
         request_id=request_id,
         tenant_id=tenant.pk,
@@ -98,20 +104,18 @@ def reserve_request(
     )
 
 
-def _refusal(revoked: bool, expires_at: object, tenant_status: str) -> tuple[str, str] | None:
+def _refusal(
+    revoked: bool, expires_at: datetime | None, tenant_status: str
+) -> tuple[str, str] | None:
     """(reason, scope) if the key may not spend at all, in the gateway's order
     (`auth.refuse_if_unusable`)."""
     if revoked:
         return "key_revoked", "key"
-    if expires_at is not None and expires_at <= timezone.now():  # type: ignore[operator]
+    if expires_at is not None and expires_at <= timezone.now():
         return "key_expired", "key"
     if tenant_status != "active":
         return "tenant_suspended", "tenant"
     return None
-
-
-def _ceil8(amount: Decimal) -> Decimal:
-    return amount.quantize(EIGHT_PLACES, rounding=ROUND_CEILING)
 
 
 def quote_request(
@@ -128,18 +132,19 @@ def quote_request(
     `tenant`."""
     if key.tenant_id != tenant.pk:
         raise QuoteError("key_prefix", "No API key with this prefix in this tenant.")
+    bound = request_bound(tenant, route, prompt_tokens=prompt_tokens, choices=choices)
     req = reserve_request(
         tenant,
         key,
         route,
+        bound,
         request_id=DRY_RUN_ID_PREFIX + uuid.uuid4().hex,
-        prompt_tokens=prompt_tokens,
         max_tokens=max_tokens,
-        choices=choices,
     )
-    # What the gateway would reserve before shrinking: shown when the request is refused.
+    # Shown when the request is refused: the bound for the full output limit, rounded up as
+    # a reservation's amount is (display only; an accepted request shows the SQL's amount).
     cap = min(req.requested_max_output or req.model_cap, req.model_cap)
-    full_cost = _ceil8(req.prompt_cost + cap * req.output_token_cost)
+    full_cost = bound.amount(cap).quantize(EIGHT_PLACES, rounding=ROUND_CEILING)
     if not model_allowed(tenant, key, route):
         scope = "key" if key.allowed_models else "tenant"
         return Quote(False, "model_not_allowed", scope, None, full_cost, 0)
