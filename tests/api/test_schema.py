@@ -36,7 +36,7 @@ def test_the_schema_lists_every_endpoint(api: Callable[[Any], APIClient], db: An
     assert ENDPOINTS <= listed
     assert response.json()["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
     ingest = paths["/api/tenants/{slug}/usage"]["post"]
-    assert {"200", "201", "400"} <= set(ingest["responses"])
+    assert {"200", "201", "400", "409"} <= set(ingest["responses"])
 
 
 def test_the_schema_generates_without_warnings(tmp_path: Path, db: Any) -> None:
