@@ -46,7 +46,7 @@ seed: install
 	$(PY) manage.py seed_demo
 
 web: install
-	$(BIN)/uvicorn cloudfreedom.asgi:application --host 0.0.0.0 --port 8000 --loop uvloop --http httptools --lifespan on
+	$(BIN)/uvicorn cloudfreedom.asgi:application --host 0.0.0.0 --port 8000 --loop uvloop --http httptools --lifespan on --timeout-graceful-shutdown 20
 
 worker: install
 	$(BIN)/celery -A cloudfreedom worker --loglevel INFO --concurrency 2

@@ -317,6 +317,8 @@ def process_commands(env: dict[str, str], bin_dir: Path, data: Path) -> dict[str
             "httptools",
             "--lifespan",
             "on",
+            "--timeout-graceful-shutdown",
+            "20",
         ],
         "worker": [
             str(bin_dir / "celery"),

@@ -27,10 +27,9 @@ from apps.keys import keyuse
 
 log = logging.getLogger("cloudfreedom.gateway.lifespan")
 
-# Seconds the shutdown may spend on requests and records still finishing; keep it below
-# the orchestrator's kill timeout minus uvicorn's graceful-shutdown timeout.
-DEFAULT_SHUTDOWN_TIMEOUT = 30.0
-# Of that, how long a request still running may go on before it is cancelled.
+# Of GATEWAY_SHUTDOWN_TIMEOUT (seconds for requests and records still finishing; keep it
+# below the orchestrator's kill timeout minus uvicorn's graceful-shutdown timeout), how
+# long a request still running may go on before it is cancelled.
 DEFAULT_REQUEST_GRACE = 5.0
 
 
@@ -43,7 +42,7 @@ async def startup() -> None:
 
 async def shutdown() -> None:
     loop = asyncio.get_running_loop()
-    timeout = float(getattr(settings, "GATEWAY_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT))
+    timeout = float(settings.GATEWAY_SHUTDOWN_TIMEOUT)
     deadline = loop.time() + timeout
     grace = min(timeout / 2, DEFAULT_REQUEST_GRACE)
     requests = len(REQUESTS)

@@ -288,6 +288,9 @@ GATEWAY_RETRY_MAX_WAIT = float(os.environ.get("GATEWAY_RETRY_MAX_WAIT", "5"))
 GATEWAY_REQUEST_DEADLINE = float(os.environ.get("GATEWAY_REQUEST_DEADLINE", "600"))
 # A reservation whose request died is released after this many seconds.
 BILLING_RESERVATION_TIMEOUT = int(os.environ.get("BILLING_RESERVATION_TIMEOUT", "900"))
+# On SIGTERM, seconds the lifespan's shutdown waits for requests still ending and for their
+# usage records and settlements (after uvicorn's --timeout-graceful-shutdown).
+GATEWAY_SHUTDOWN_TIMEOUT = float(os.environ.get("GATEWAY_SHUTDOWN_TIMEOUT", "30"))
 # Finished reservations are deleted after this many days (the ledger keeps the history).
 BILLING_RESERVATION_RETENTION_DAYS = int(os.environ.get("BILLING_RESERVATION_RETENTION_DAYS", "7"))
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.billing.models import LedgerEntry, Reservation
+from apps.gateway.background import BACKGROUND, REQUESTS, SERVER_STOPPING
 from tests.support.live import World, auth, build_world, destroy_world, user_message
 from tests.support.processes import ROOT, free_port
 
@@ -155,3 +156,45 @@ def test_sigterm_during_50_streams_records_and_settles_every_one(
             assert reservation.actual_cost == record["cost"]
             assert entries[request_id].amount == -record["cost"]
         call_command("audit_ledger", tenant=[world.tenant.slug])  # exits 1 on a difference
+
+
+def test_drain_waits_for_work_that_work_started() -> None:
+    # A closed stream body schedules its relay's end, which schedules the usage record.
+    async def run() -> list[int]:
+        done: list[int] = []
+
+        async def second() -> None:
+            await asyncio.sleep(0.05)
+            done.append(2)
+
+        async def first() -> None:
+            await asyncio.sleep(0.05)
+            BACKGROUND.run(second())
+            done.append(1)
+
+        BACKGROUND.run(first())
+        assert await BACKGROUND.drain(within=2) == 0
+        return done
+
+    assert asyncio.run(run()) == [1, 2]
+
+
+def test_a_request_still_running_after_the_grace_is_stopped() -> None:
+    async def run() -> tuple[int, list[Any]]:
+        stopped: list[Any] = []
+
+        async def request() -> None:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError as exc:
+                stopped.append(exc.args)
+                raise
+
+        task = asyncio.create_task(request())
+        REQUESTS.tasks.add(task)
+        task.add_done_callback(REQUESTS.tasks.discard)
+        await asyncio.sleep(0)
+        left = await REQUESTS.finish(0.05, cancelled_grace=1)
+        return left, stopped
+
+    assert asyncio.run(run()) == (0, [(SERVER_STOPPING,)])
