@@ -109,7 +109,7 @@ class RecordScripts:
         if statement is None:
             tail = "; " + SETTLE_SQL if settle else ""
             body = "BEGIN; " + _INSERT + tail + "; COMMIT"
-            statement = sql.SQL(body).format(sql.Identifier(schema))  # type: ignore[arg-type]
+            statement = sql.SQL(body).format(sql.Identifier(schema))
             if len(self._by_key) > 10_000:
                 self._by_key.clear()
             self._by_key[(schema, settle)] = statement
@@ -152,9 +152,7 @@ def write_usage_sync(schema_name: str, row: UsageRow) -> bool:
     """Write one record into `schema_name` on the ORM's connection (the caller's
     transaction). True if written; False if a record with that request id exists."""
     values = [f.get_db_prep_save(getattr(row, f.column), connection) for f in _FIELDS]
-    statement = sql.SQL(_INSERT + " RETURNING 1").format(  # type: ignore[arg-type]
-        sql.Identifier(schema_name)
-    )
+    statement = sql.SQL(_INSERT + " RETURNING 1").format(sql.Identifier(schema_name))
     with connection.cursor() as cur:
         cur.execute(statement.as_string(None), values)
         return cur.fetchone() is not None
