@@ -116,6 +116,15 @@ class GatewayHandler(ASGIHandler):
         response["Connection"] = "close"
         await self.send_response(response, send)
 
+    async def _stopping(self, scope: dict[str, Any], send: Any) -> None:
+        error = GatewayError(
+            503, "The server is restarting; please retry the request.", code="server_stopping"
+        )
+        anthropic = scope["path"].startswith(ANTHROPIC_PREFIX)
+        response = render(error, anthropic=anthropic, headers={"x-request-id": new_request_id()})
+        response["Connection"] = "close"
+        await self.send_response(response, send)
+
     async def _handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Django's ASGIHandler.handle with the body limit first, without the
         request_started signal, with the response closed on the loop, and with the
@@ -171,6 +180,8 @@ class GatewayHandler(ASGIHandler):
             await asyncio.gather(*tasks, return_exceptions=True)
             for response in sent:
                 response.close()
+            if not sent:  # nothing was answered yet: say why, in the gateway's shape
+                await self._stopping(scope, send)
             return
         for task in tasks:
             if task.done():

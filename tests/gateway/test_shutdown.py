@@ -25,16 +25,24 @@ from django.core.management import call_command
 
 from apps.billing.models import LedgerEntry, Reservation
 from apps.gateway.background import BACKGROUND, REQUESTS, SERVER_STOPPING
+from tests.support import factories
 from tests.support.live import World, auth, build_world, destroy_world, user_message
 from tests.support.processes import ROOT, free_port
 
 STREAMS = 50
+PLAIN = 5
 
 
 @pytest.fixture
 def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
     with django_db_blocker.unblock():
         world = build_world()
+        # Plain (not streamed) answers that take 30 s to start: in flight at the SIGTERM.
+        slow = factories.route(
+            factories.unique("gw-slow"), targets=[(world.created[0], "fake-slow-30000")]
+        )
+        world.product.allowed_models.add(slow)
+        world.models["slow"] = slow.public_name
         try:
             yield world
         finally:
@@ -110,13 +118,26 @@ async def _streams(
                 last = "cut"
             last_lines.append(last)
 
-    limits = httpx.Limits(max_connections=STREAMS + 5)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async def plain(client: httpx.AsyncClient) -> httpx.Response:
+        body = {"model": world.models["slow"], "messages": user_message()}
+        return await client.post(
+            base + "/v1/chat/completions", json=body, headers=auth(world.secret)
+        )
+
+    limits = httpx.Limits(max_connections=STREAMS + PLAIN + 5)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         tasks = [asyncio.create_task(one(client)) for _ in range(STREAMS)]
+        waiting = [asyncio.create_task(plain(client)) for _ in range(PLAIN)]
         await asyncio.wait_for(all_started.wait(), 60)
         assert not refused, refused
+        await asyncio.sleep(0.5)  # the plain requests reached the upstream too
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        answers = await asyncio.wait_for(asyncio.gather(*waiting), 30)
+    for answer in answers:
+        # Told why, in the gateway's error shape (not the server's bare 500).
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "server_stopping"
     return ids, last_lines
 
 
@@ -155,6 +176,13 @@ def test_sigterm_during_50_streams_records_and_settles_every_one(
             assert reservation.state == Reservation.State.SETTLED
             assert reservation.actual_cost == record["cost"]
             assert entries[request_id].amount == -record["cost"]
+        # The plain requests reached the upstream: billed for their prompt, and settled.
+        abandoned = [r for r in records.values() if r["model"] == world.models["slow"]]
+        assert len(abandoned) == PLAIN
+        for record in abandoned:
+            assert record["status"] == "client_closed" and record["cost"] > 0
+            reservation = Reservation.objects.get(request_id=record["request_id"])
+            assert reservation.state == Reservation.State.SETTLED
         call_command("audit_ledger", tenant=[world.tenant.slug])  # exits 1 on a difference
 
 
