@@ -276,7 +276,7 @@ def test_make_run_serves_the_readme_from_a_second_terminal_and_stops_on_one_ctrl
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what one Ctrl-C in a terminal does
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=90)  # devserver's own grace is 60 s
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             raise

@@ -19,6 +19,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--timings", help="write {phase: seconds} as JSON to this file")
+        parser.add_argument(
+            "--no-collectstatic",
+            action="store_true",
+            help="leave static files out (`make run` collects them in parallel)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         phases: dict[str, float] = {}
@@ -33,9 +38,10 @@ class Command(BaseCommand):
         call_command("seed_demo", stdout=self.stdout)
         phases["seed"] = time.monotonic() - started
 
-        started = time.monotonic()
-        call_command("collectstatic", interactive=False, verbosity=0)
-        phases["static files"] = time.monotonic() - started
+        if not options["no_collectstatic"]:
+            started = time.monotonic()
+            call_command("collectstatic", interactive=False, verbosity=0)
+            phases["static files"] = time.monotonic() - started
 
         self.stdout.write(", ".join(f"{name} {s:.1f} s" for name, s in phases.items()))
         if options["timings"]:
