@@ -27,7 +27,7 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402  (after django.setup)
 
 from apps.gateway import lifespan  # noqa: E402
-from apps.gateway.background import REQUESTS, SERVER_STOPPING  # noqa: E402
+from apps.gateway.background import REQUESTS  # noqa: E402
 from apps.gateway.context import new_request_id  # noqa: E402
 from apps.gateway.errors import GatewayError, render  # noqa: E402
 
@@ -176,7 +176,7 @@ class GatewayHandler(ASGIHandler):
             # Not re-raised: the request has ended (cleanly when the stream could say so),
             # and uvicorn would log a traceback per request.
             for task in tasks:
-                task.cancel(SERVER_STOPPING)
+                REQUESTS.stop(task)
             await asyncio.gather(*tasks, return_exceptions=True)
             for response in sent:
                 response.close()

@@ -59,9 +59,14 @@ class InFlightRequests:
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = False  # the server has begun stopping requests (shutdown)
 
     def __len__(self) -> int:
         return len(self.tasks)
+
+    def stop(self, task: asyncio.Task[Any]) -> None:
+        self.stopping = True
+        task.cancel(SERVER_STOPPING)
 
     async def finish(self, grace: float, cancelled_grace: float) -> int:
         """Let running requests end for `grace` seconds, then cancel the rest (a cancelled
@@ -72,7 +77,7 @@ class InFlightRequests:
         if self.tasks:
             log.warning("shutdown_cancelling_requests count=%d", len(self.tasks))
             for task in list(self.tasks):
-                task.cancel(SERVER_STOPPING)
+                self.stop(task)
             await asyncio.wait(list(self.tasks), timeout=cancelled_grace)
         return len(self.tasks)
 

@@ -25,7 +25,7 @@ import orjson
 from django.conf import settings
 
 from apps.billing.budget import reservation_timeout_seconds
-from apps.gateway.background import BACKGROUND, SERVER_STOPPING
+from apps.gateway.background import BACKGROUND, REQUESTS, SERVER_STOPPING
 from apps.gateway.errors import GatewayError, openai_stream_error
 from apps.gateway.providers.base import ChatStream, UpstreamError, Usage, is_usage_chunk
 from apps.gateway.translate.anthropic_stream import (
@@ -112,9 +112,13 @@ class StreamRelay:
         return error
 
     def _closed_early(self) -> None:
+        """The body was closed before its end (or cancelled while sending)."""
         if self.expired:
             self.status = "error"
             self.error_type = "time_limit"
+        elif REQUESTS.stopping:  # stopped while sending to the client: still the server
+            self.status = "error"
+            self.error_type = "server_stopping"
         else:
             self.status = "client_closed"
             self.error_type = "client_closed"

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.billing.models import LedgerEntry, Reservation
-from apps.gateway.background import BACKGROUND, REQUESTS, SERVER_STOPPING
+from apps.gateway.background import BACKGROUND, SERVER_STOPPING, InFlightRequests
 from tests.support import factories
 from tests.support.live import World, auth, build_world, destroy_world, user_message
 from tests.support.processes import ROOT, free_port
@@ -218,11 +218,13 @@ def test_a_request_still_running_after_the_grace_is_stopped() -> None:
                 stopped.append(exc.args)
                 raise
 
+        requests = InFlightRequests()  # not the process's own: this one is stopped
         task = asyncio.create_task(request())
-        REQUESTS.tasks.add(task)
-        task.add_done_callback(REQUESTS.tasks.discard)
+        requests.tasks.add(task)
+        task.add_done_callback(requests.tasks.discard)
         await asyncio.sleep(0)
-        left = await REQUESTS.finish(0.05, cancelled_grace=1)
+        left = await requests.finish(0.05, cancelled_grace=1)
+        assert requests.stopping
         return left, stopped
 
     assert asyncio.run(run()) == (0, [(SERVER_STOPPING,)])
