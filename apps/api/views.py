@@ -1,4 +1,5 @@
-"""Tenant-scoped endpoints under /api/tenants/{slug}/: staff, or the tenant's owners/admins."""
+"""Tenant-scoped endpoints under /api/tenants/{slug}/: staff, or the tenant's owners/admins;
+usage ingest and the budget dry run: a trusted service (see permissions.py)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,9 @@ def field_error(field: str, message: str) -> ValidationError:
 
 def budgets_by_owner(tenant: Tenant) -> tuple[dict[int, Any], dict[int, Any]]:
     """The tenant's member and key budget views, by membership id and by key id."""
-    status_ = billing.budget_status(tenant)
-    members = {v["member_id"]: v for v in status_.get("members", [])}
-    keys = {v["api_key_id"]: v for v in status_.get("keys", [])}
+    views = billing.budget_status(tenant)
+    members = {v["member_id"]: v for v in views.get("members", [])}
+    keys = {v["api_key_id"]: v for v in views.get("keys", [])}
     return members, keys
 
 
