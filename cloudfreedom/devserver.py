@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -378,6 +379,18 @@ class Background:
             self.proc.wait()
 
 
+def wait_until_serving(port: str, web: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until /healthz answers, so that "serving" is true when it is printed."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    deadline = time.monotonic() + timeout
+    while web.poll() is None and time.monotonic() < deadline:
+        try:
+            with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
 def install_note(started: str | None, stamp: str | None) -> tuple[float, str]:
     """How long `make`'s install step took in this invocation (the stamp file it touches
     last is newer than the moment make started), else 0 s: already installed."""
@@ -500,6 +513,7 @@ def serve(argv: list[str]) -> int:
         procs.update(
             {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
         )
+        phases.run("web", lambda: wait_until_serving(env.get("PORT", "8000"), procs["web"]))
         total = time.monotonic() - started
         say(f"started in {total:.1f} s (install excluded): {phases.summary()}")
         say(

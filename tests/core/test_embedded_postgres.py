@@ -5,6 +5,7 @@ neither is possible does it run without Redis, on the local rate limiter."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,26 @@ import pytest
 import redis
 
 from cloudfreedom import devserver, runtime
-from tests.support.processes import free_port
+from tests.support.processes import embedded_data_dir, free_port
 
 
-def test_it_falls_back_to_an_embedded_postgresql(tmp_path: Path, capsys: Any) -> None:
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    with embedded_data_dir() as folder:
+        yield folder
+
+
+def test_it_falls_back_to_an_embedded_postgresql(data_dir: Path, capsys: Any) -> None:
     closed = f"postgres://postgres@127.0.0.1:{free_port()}/x"
     # pgserver logs from an atexit hook, after pytest has closed its capture streams.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    url, server = devserver.find_database({"CLOUDFREEDOM_LOCAL_DATABASE_URL": closed}, tmp_path)
+    url, server = devserver.find_database({"CLOUDFREEDOM_LOCAL_DATABASE_URL": closed}, data_dir)
     try:
         assert server is not None
         assert "embedded" in capsys.readouterr().out
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == "cloudfreedom"
-        assert (tmp_path / "postgres").is_dir()
+        assert (data_dir / "postgres").is_dir()
         assert runtime.postgres_answers(url)
     finally:
         server.stop()  # type: ignore[union-attr]

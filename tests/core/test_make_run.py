@@ -32,7 +32,7 @@ import pytest
 from django.conf import settings
 
 from cloudfreedom import runtime
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, embedded_data_dir, free_port
 
 # Where the README's commands must find the servers by themselves.
 SERVER_VARIABLES = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
@@ -59,11 +59,16 @@ def _admin_dsn(dbname: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def shared_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """One embedded data folder and secrets file for the module, and the staff login its
-    first start printed (shown once: a restart does not print it again)."""
-    folder = tmp_path_factory.mktemp("makerun")
-    return {"data": folder / "embedded", "secrets": folder / "secrets.json", "logins": {}}
+def shared_state() -> Iterator[dict[str, object]]:
+    """One embedded data folder, secrets file and static root for the module, and the
+    staff login its first start printed (shown once: a restart does not print it again)."""
+    with embedded_data_dir() as folder:
+        yield {
+            "data": folder / "embedded",
+            "secrets": folder / "secrets.json",
+            "static": folder / "static",
+            "logins": {},
+        }
 
 
 @pytest.fixture
@@ -143,6 +148,7 @@ def test_make_run_serves_the_readme_from_a_second_terminal_and_stops_on_one_ctrl
     tmp_path: Path,
 ) -> None:
     data = shared_state["data"] if not scenario.local_postgres else tmp_path / "data"
+    static_root = shared_state["static"]  # collected once, not into the checkout
     assert isinstance(data, Path)
     secrets = shared_state["secrets"]
     assert isinstance(secrets, Path)
@@ -153,6 +159,7 @@ def test_make_run_serves_the_readme_from_a_second_terminal_and_stops_on_one_ctrl
     env = _second_terminal(data, secrets)
     env.update(
         PORT=str(port),
+        DJANGO_STATIC_ROOT=str(static_root),
         CLOUDFREEDOM_LOCAL_DATABASE_URL=(
             local_database
             if scenario.local_postgres

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,21 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def embedded_data_dir() -> Iterator[Path]:
+    """A folder for `make run`'s embedded servers, outside pytest's temporary root.
+
+    As root, pgserver runs PostgreSQL as the user `pgserver` and opens the path to its data
+    for it; pytest's root (/tmp/pytest-of-root) is 0700 and every pytest session that
+    starts resets it so, which would lock a running embedded server out of its files."""
+    folder = Path(tempfile.mkdtemp(prefix="cf-embedded-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def free_port() -> int:
