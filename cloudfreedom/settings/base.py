@@ -86,7 +86,7 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # and is the same on every host. (/v1 never sees this list: see cloudfreedom/asgi.py.)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cloudfreedom.staticfiles.WhiteNoiseMiddleware",
     "apps.tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -259,7 +259,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # the plain names and WhiteNoise reads the source folders, so edits show without collecting.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "cloudfreedom.storage.CompressedManifestStorage"},
+    "staticfiles": {"BACKEND": "cloudfreedom.staticfiles.CompressedManifestStorage"},
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
