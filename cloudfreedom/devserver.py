@@ -236,6 +236,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not redis_reachable(self.url):
@@ -252,6 +253,16 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends the server SIGTERM when `make run` dies, even by SIGKILL
+    (elsewhere the next `make run` stops the leftover through its pidfile)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _stop_stale_redis(pidfile: Path, binary: str) -> None:

@@ -5,16 +5,20 @@ neither is possible does it run without Redis, on the local rate limiter."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 import redis
 
 from cloudfreedom import devserver, runtime
-from tests.support.processes import embedded_data_dir, free_port
+from tests.support.processes import ROOT, embedded_data_dir, free_port
 
 
 @pytest.fixture
@@ -78,3 +82,27 @@ def test_without_any_redis_it_says_so_and_uses_the_local_limiter(
 def test_with_redis_the_limiter_stays_on_redis(tmp_path: Path) -> None:
     env = devserver.child_env({}, "postgres://db", "redis://127.0.0.1:6379/0", tmp_path)
     assert "RATE_LIMITER_BACKEND" not in env
+
+
+def test_the_embedded_redis_does_not_outlive_a_killed_make_run(tmp_path: Path) -> None:
+    """SIGKILL gives `make run` no chance to stop it; the kernel does (Linux)."""
+    code = (
+        "import sys, time; from pathlib import Path; from cloudfreedom import devserver; "
+        "url, server = devserver.find_redis("
+        f"{{'CLOUDFREEDOM_LOCAL_REDIS_URL': 'redis://127.0.0.1:{free_port()}/0'}}, "
+        f"Path({str(tmp_path)!r})); "
+        "print('EMBEDDED', server.proc.pid, url, flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    line = next(line for line in proc.stdout if line.startswith("EMBEDDED "))
+    _, pid, url = line.split()
+    assert runtime.redis_answers(url)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not runtime.redis_answers(url)
