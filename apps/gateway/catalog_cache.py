@@ -11,11 +11,14 @@ import logging
 import time
 from typing import Any
 
+import psycopg
+import psycopg_pool
 from django.conf import settings
 
 from apps.catalog.pricing import Price
 from apps.catalog.snapshot import CatalogSnapshot, PlanSnapshot, RouteInfo, load_catalog
 from apps.core import db
+from apps.gateway.errors import GatewayError
 
 __all__ = ["CATALOG", "CatalogCache", "CatalogSnapshot", "PlanSnapshot", "Price", "RouteInfo"]
 
@@ -55,8 +58,21 @@ class CatalogCache:
             task = loop.create_task(self._load())
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._loading = task
-        # Shielded: a client that leaves must not cancel the load others wait for.
-        return await asyncio.shield(task)
+        try:
+            # Shielded: a client that leaves must not cancel the load others wait for.
+            return await asyncio.shield(task)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            # A database blip must not become a 500. A process that has a snapshot keeps
+            # serving it (prices change by new dated entries, so a few seconds' staleness
+            # bills correctly); one that never loaded refuses with a 503.
+            stale = self._snapshot
+            if stale is not None:
+                log.warning("catalog_reload_failed serving=stale error=%s", type(exc).__name__)
+                return stale
+            log.error("catalog_unavailable error=%s", type(exc).__name__)
+            raise GatewayError(
+                503, "The model catalog is temporarily unavailable.", code="catalog_unavailable"
+            )
 
     async def _load(self) -> CatalogSnapshot:
         async with db.connection() as conn:

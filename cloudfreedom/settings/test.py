@@ -13,7 +13,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_cloudfreedom")}
 # A separate Redis database so tests never touch what `make run` keeps.
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/15")
+# The suite needs a real Redis even when `make run` chose none (REDIS_URL=""): then the
+# machine's default one.
+TEST_REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", (REDIS_URL or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
+)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

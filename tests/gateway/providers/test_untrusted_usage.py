@@ -56,14 +56,21 @@ def _estimated_prompt(kind: str) -> int:
     return estimate_prompt_tokens(REQUEST, FAMILIES.get(kind, ("openai",)))
 
 
-@pytest.mark.parametrize("value", GARBAGE, ids=repr)
-@pytest.mark.parametrize("kind", ["openai", "openai_compatible", "anthropic", "gemini"])
-@pytest.mark.parametrize("field", ["prompt", "output"])
+# Gemini leaves candidatesTokenCount out when it is zero, so a null one reads as "absent"
+# (a valid 0), not as garbage: that one case is not a garbage case.
+PLAIN_CASES = [
+    pytest.param(kind, field, value, id=f"{field}-{kind}-{value!r}")
+    for field in ("prompt", "output")
+    for kind in ("openai", "openai_compatible", "anthropic", "gemini")
+    for value in GARBAGE
+    if not (kind == "gemini" and field == "output" and value is None)
+]
+
+
+@pytest.mark.parametrize(("kind", "field", "value"), PLAIN_CASES)
 def test_a_plain_answer_with_garbage_usage_is_billed_from_the_estimate(
     kind: str, field: str, value: Any, fakes: dict[str, FakeUpstream]
 ) -> None:
-    if kind == "gemini" and field == "output" and value is None:
-        pytest.skip("an absent candidatesTokenCount is Gemini's zero; null is covered above")
     name = (PROMPT_FIELD if field == "prompt" else OUTPUT_FIELD)[kind]
     fake = _fake(kind, fakes)
     fake.script(usage_override={name: value})
