@@ -152,6 +152,26 @@ async def record_failure(
     return error
 
 
+async def record_abandoned(
+    call: Call, adm: Admission, model: str, attempts: Attempts, estimated: int
+) -> None:
+    """The client left while the upstream worked (the upstream request is aborted with the
+    request's task). The prompt was sent, so it is billed as counted; nothing else is. The
+    record is shielded, so awaiting it survives the cancellation in progress."""
+    usage = Usage(prompt_tokens=estimated, reported=False)
+    cost = accounting.cost_of(adm.price, usage, call.ctx.markup_factor)
+    outcome = outcome_of(
+        model,
+        attempts,
+        usage,
+        cost,
+        status="client_closed",
+        error_type="client_closed",
+        http_status=None,
+    )
+    await accounting.record(call.ctx, outcome, adm.reservation)
+
+
 async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse:
     route, price = await admit(call, model, "chat")
     stream = bool(body.get("stream"))
@@ -183,20 +203,7 @@ async def run_chat(call: Call, body: dict[str, Any], model: str) -> HttpResponse
     except AllTargetsFailed as exc:
         raise await record_failure(call, adm, model, attempts, exc, stream=False)
     except asyncio.CancelledError:
-        # The client left while the upstream worked (the upstream request is aborted with
-        # this task). The prompt was sent, so it is billed as counted; nothing else is.
-        usage = Usage(prompt_tokens=estimated, reported=False)
-        cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
-        outcome = outcome_of(
-            model,
-            attempts,
-            usage,
-            cost,
-            status="client_closed",
-            error_type="client_closed",
-            http_status=None,
-        )
-        await accounting.record(call.ctx, outcome, adm.reservation)
+        await record_abandoned(call, adm, model, attempts, estimated)
         raise
     usage = result.usage
     note_rejected_usage(call, attempts, usage)

@@ -12,8 +12,8 @@ import orjson
 from django.http import HttpResponse
 
 from apps.gateway import accounting
-from apps.gateway.chat import note_rejected_usage, outcome_of, record_failure
-from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget, Usage
+from apps.gateway.chat import note_rejected_usage, outcome_of, record_abandoned, record_failure
+from apps.gateway.providers.base import EmbeddingResult, UpstreamTarget
 from apps.gateway.providers.embeddings import to_base64_response, to_float_response
 from apps.gateway.providers.registry import get_adapter
 from apps.gateway.providers.tokens import measure_embedding_input
@@ -52,20 +52,7 @@ async def embeddings(call: Call) -> HttpResponse:
     except AllTargetsFailed as exc:
         raise await record_failure(call, adm, model, attempts, exc, stream=False)
     except asyncio.CancelledError:
-        # The client left (the upstream request is aborted with this task). The record is
-        # shielded, so this second await survives the cancellation in progress.
-        usage = Usage(prompt_tokens=estimated, reported=False)
-        cost = accounting.cost_of(price, usage, call.ctx.markup_factor)
-        outcome = outcome_of(
-            model,
-            attempts,
-            usage,
-            cost,
-            status="client_closed",
-            error_type="client_closed",
-            http_status=None,
-        )
-        await accounting.record(call.ctx, outcome, adm.reservation)
+        await record_abandoned(call, adm, model, attempts, estimated)
         raise
     usage = result.usage
     note_rejected_usage(call, attempts, usage)
