@@ -15,6 +15,8 @@ is +5% CPU per request.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,6 +83,9 @@ def start_gateway(tree: Path, db: str, port: int) -> subprocess.Popen:
     cmd += ["--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
     # "auto": the newer tree serves the lifespan, an older one may not.
     cmd += ["--lifespan", "auto", "--log-level", "warning"]
+    # Both gateways on the last core, so the scheduler moves neither of them around.
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        cmd = ["taskset", "-c", str((os.cpu_count() or 2) - 1), *cmd]
     return subprocess.Popen(cmd, env=tree_env(tree, db), cwd=tree)
 
 
@@ -89,8 +94,14 @@ def main() -> None:
     parser.add_argument("rev", nargs="?", default="HEAD~1")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--conc", type=int, action="append", help="only these concurrencies")
+    parser.add_argument("--requests", type=int, help="requests per sample (all concurrencies)")
     args = parser.parse_args()
     counts = QUICK if args.quick else COUNTS
+    if args.conc:
+        counts = {c: counts.get(c, 1000) for c in args.conc}
+    if args.requests:
+        counts = dict.fromkeys(counts, args.requests)
     base_tree = worktree(args.rev)
     trees = {
         "baseline": (base_tree, f"cloudfreedom_bench_{base_tree.name[-7:]}"),
