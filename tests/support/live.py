@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 from django.db import connection
 
+from apps.billing.ledger import audit_tenant
 from apps.catalog.models import ModelPrice, ModelRoute, Product, Provider, ProviderKind
 from apps.gateway.auth import KEYS
 from apps.gateway.catalog_cache import CATALOG
@@ -197,14 +198,28 @@ def reset_caches() -> None:
 
 @contextlib.contextmanager
 def live_server(django_db_blocker: Any) -> Iterator[tuple[LiveGateway, World]]:
+    problems: list[str] = []
     with django_db_blocker.unblock():
         world = build_world()
         gateway = LiveGateway().start()
         try:
             yield gateway, world
+            # Every request the live tests made, plain, streamed, failed or abandoned, must
+            # leave counters, ledger and usage records in agreement (audit_ledger's check).
+            gateway.stop()
+            problems = audit_world(world)
         finally:
             gateway.stop()
             destroy_world(world)
+    assert not problems, "audit_ledger after the live tests:\n" + "\n".join(problems)
+
+
+def audit_world(world: World) -> list[str]:
+    return [
+        f"{tenant.slug}: {problem}"
+        for tenant in Tenant.objects.filter(product=world.product).order_by("slug")
+        for problem in audit_tenant(tenant)
+    ]
 
 
 def auth(secret: str) -> dict[str, str]:
