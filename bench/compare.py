@@ -127,8 +127,13 @@ def main() -> None:
         results: dict[tuple[bool, int, str], list[dict]] = {}
         for stream in (False, True):
             for conc in counts:
-                for _ in range(args.rounds):
-                    for label, (proc, port, key) in gateways.items():
+                for round_no in range(args.rounds):
+                    # ABBA: the tree that goes first alternates, so an order effect (a
+                    # warmer upstream, PostgreSQL's state) cancels out.
+                    order = list(gateways.items())
+                    if round_no % 2:
+                        order.reverse()
+                    for label, (proc, port, key) in order:
                         url = f"http://127.0.0.1:{port}/v1/chat/completions"
                         run_load(proc.pid, url, key, MODEL, stream, conc, 50)  # warm up
                         result = run_load(proc.pid, url, key, MODEL, stream, conc, counts[conc])
