@@ -49,17 +49,33 @@ def test_the_landing_page_is_styled_on_a_desktop_and_a_phone(site: Site, open_pa
     watched.assert_clean()
 
 
-def test_the_sign_in_page_uses_the_site_layout(site: Site, open_page: Any) -> None:
-    page, watched = open_page()
+SIZES = pytest.mark.parametrize(
+    ("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"]
+)
+
+
+def fits_the_screen(page: Any, width: int) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+@SIZES
+def test_the_sign_in_page_uses_the_site_layout(
+    site: Site, open_page: Any, width: int, height: int
+) -> None:
+    page, watched = open_page(width, height)
     page.goto(site.url + "/accounts/login/", wait_until="load")
     assert "/static/css/site.css" in loaded_stylesheets(page)
     assert style(page, "button[type=submit]", "backgroundColor") == SITE_ACCENT
-    page.screenshot(path=site.screenshots / "sign-in.png", full_page=True)
+    assert fits_the_screen(page, width)
+    page.screenshot(path=site.screenshots / f"sign-in-{width}.png", full_page=True)
     watched.assert_clean()
 
 
-def test_the_admin_is_styled_after_a_staff_user_signs_in(site: Site, open_page: Any) -> None:
-    page, watched = open_page()
+@SIZES
+def test_the_admin_is_styled_after_a_staff_user_signs_in(
+    site: Site, open_page: Any, width: int, height: int
+) -> None:
+    page, watched = open_page(width, height)
     page.goto(site.url + "/admin/", wait_until="load")
     assert "/admin/login/" in page.url
     page.fill("#id_username", site.staff_email)
@@ -70,20 +86,24 @@ def test_the_admin_is_styled_after_a_staff_user_signs_in(site: Site, open_page: 
     assert page.is_visible("#content-main .module")
     assert "/static/admin/css/base.css" in loaded_stylesheets(page)
     assert style(page, "#header", "backgroundColor") == ADMIN_HEADER
-    page.screenshot(path=site.screenshots / "admin.png", full_page=True)
+    assert fits_the_screen(page, width)
+    page.screenshot(path=site.screenshots / f"admin-{width}.png", full_page=True)
     watched.assert_clean()
     assert any(url.endswith("/static/admin/js/theme.js") for url in watched.requests)
 
 
-def test_swagger_ui_renders_the_operations_from_local_assets(site: Site, open_page: Any) -> None:
-    page, watched = open_page()
+@SIZES
+def test_swagger_ui_renders_the_operations_from_local_assets(
+    site: Site, open_page: Any, width: int, height: int
+) -> None:
+    page, watched = open_page(width, height)
     page.goto(site.url + "/api/docs/", wait_until="load")
     page.wait_for_selector(".opblock", state="visible")
     assert "CloudFreedom API" in page.inner_text(".info .title")
     assert page.locator(".opblock").count() >= 5
     assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in u for u in watched.requests)
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=site.screenshots / "swagger.png")
+    page.screenshot(path=site.screenshots / f"swagger-{width}.png")
     watched.assert_clean()
 
 
