@@ -5,12 +5,11 @@ template tenants must survive for the rest of the suite)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -24,7 +23,6 @@ from apps.billing.budget import (
     reserve_params,
 )
 from apps.catalog.models import Product
-from apps.core.db import POOLS
 from apps.core.db import connection as pool_connection
 from apps.gateway.accounting import Outcome
 from apps.gateway.auth import authenticate
@@ -35,22 +33,6 @@ from apps.keys.services import NewKey, create_api_key
 from apps.tenants.models import Membership, Tenant
 from apps.usage.records import UsageRow, Written, write_usage
 from tests.support import factories
-
-T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on a fresh loop, closing that loop's pool and Redis client after."""
-    from apps.gateway.ratelimit import REDIS
-
-    async def main() -> T:
-        try:
-            return await coro
-        finally:
-            await POOLS.close_all()
-            await REDIS.close()
-
-    return asyncio.run(main())
 
 
 @dataclass

@@ -21,7 +21,8 @@ from apps.gateway.context import RequestContext
 from apps.keys.services import NewKey
 from apps.tenants.models import Membership, Tenant
 from apps.usage.models import UsageRecord
-from tests.billing.conftest import Made, gateway_context, outcome, run
+from tests.billing.conftest import Made, gateway_context, outcome
+from tests.support.loops import run
 
 D = Decimal
 PROMPT = D("0.01")  # the reservation's prompt part; 100 output tokens add 0.01

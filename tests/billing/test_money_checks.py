@@ -14,7 +14,8 @@ from django.utils import timezone
 from apps.billing.budget import ReserveRequest
 from apps.billing.models import Budget, LedgerEntry, Reservation
 from apps.usage.records import write_usage_sync
-from tests.billing.conftest import Made, reserve, run, usage
+from tests.billing.conftest import Made, reserve, usage
+from tests.support.loops import run
 
 D = Decimal
 

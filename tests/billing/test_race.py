@@ -19,7 +19,8 @@ from apps.billing.ledger import audit_tenant
 from apps.billing.models import Budget
 from apps.gateway import accounting
 from apps.gateway.errors import GatewayError
-from tests.billing.conftest import Made, gateway_context, outcome, run
+from tests.billing.conftest import Made, gateway_context, outcome
+from tests.support.loops import run
 
 D = Decimal
 FLOWS = 200

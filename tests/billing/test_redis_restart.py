@@ -23,7 +23,8 @@ from apps.billing.ledger import audit_tenant
 from apps.billing.models import Budget
 from apps.gateway.ratelimit import Limits, RateLimiterUnavailable, acquire
 from cloudfreedom.devserver import redis_server_command
-from tests.billing.conftest import Made, finish, reserve, run, usage
+from tests.billing.conftest import Made, finish, reserve, usage
+from tests.support.loops import run
 
 # The test database: `made` commits rows outside any `db` fixture.
 pytestmark = pytest.mark.usefixtures("django_db_setup")

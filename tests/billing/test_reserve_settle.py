@@ -14,7 +14,8 @@ from apps.billing.models import Reservation as ReservationRow
 from apps.keys.models import ApiKey
 from apps.tenants.models import Tenant
 from apps.usage.models import UsageRecord
-from tests.billing.conftest import Made, finish, reserve, run, usage
+from tests.billing.conftest import Made, finish, reserve, usage
+from tests.support.loops import run
 
 D = Decimal
 

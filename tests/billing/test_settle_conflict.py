@@ -15,7 +15,8 @@ from apps.billing.ledger import audit_tenant
 from apps.billing.models import Budget, LedgerEntry
 from apps.billing.models import Reservation as ReservationRow
 from apps.gateway import accounting
-from tests.billing.conftest import Made, gateway_context, outcome, run
+from tests.billing.conftest import Made, gateway_context, outcome
+from tests.support.loops import run
 
 D = Decimal
 

@@ -10,27 +10,13 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from apps.gateway import ratelimit
 from apps.gateway.ratelimit import Limits, RateLimiterUnavailable, acquire, add_tokens
-
-T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on a fresh loop (a fresh process, in effect), closing its Redis client after."""
-
-    async def main() -> T:
-        try:
-            return await coro
-        finally:
-            await ratelimit.close()
-
-    return asyncio.run(main())
+from tests.support.loops import run
 
 
 @pytest.fixture(params=[ratelimit.REDIS_BACKEND, ratelimit.LOCAL_BACKEND])
