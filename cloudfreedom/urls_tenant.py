@@ -1,11 +1,12 @@
-"""A tenant's own host (e.g. demo.localhost)."""
+"""A tenant's own host (e.g. demo.localhost): its members' portal."""
 
 from django.urls import include, path
-
-from apps.core import views as core_views
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("accounts/", include("apps.accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("", core_views.home, name="home"),
+    path("app/", include("apps.portal.urls")),
+    path("", RedirectView.as_view(url="/app/", permanent=False), name="home"),
     path("", include("cloudfreedom.urls_common")),
 ]

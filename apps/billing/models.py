@@ -255,3 +255,42 @@ class BudgetPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+
+class BillingAccount(models.Model):
+    """A tenant's link to Stripe: its customer and (at most one) subscription, as last read
+    from Stripe. Written only by billing's Stripe code (checkout and webhook handlers); the
+    plan it implies is applied to the tenant through `tenants.services.set_plan`.
+
+    A tenant is the customer (not a user): a person in several workspaces pays for each."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="billing_account"
+    )
+    stripe_customer_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    # Stripe's subscription status as last read ("" when the tenant never subscribed):
+    # active, trialing, past_due, unpaid, canceled, incomplete, incomplete_expired, paused.
+    subscription_status = models.CharField(max_length=32, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # The Stripe `created` time of the newest object state applied: an older snapshot that
+    # arrives late (webhooks come in any order) never overwrites a newer one.
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("tenant",)
+
+    def __str__(self) -> str:
+        return f"{self.tenant} ({self.stripe_customer_id or 'no Stripe customer'})"
+
+    @property
+    def is_subscribed(self) -> bool:
+        return bool(self.stripe_subscription_id) and self.subscription_status not in (
+            "",
+            "canceled",
+            "incomplete_expired",
+        )

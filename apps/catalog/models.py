@@ -183,7 +183,28 @@ class Product(models.Model):
     rpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Requests/minute.")
     tpm_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Tokens/minute.")
     allowed_models = models.ManyToManyField(ModelRoute, blank=True, related_name="products")
+    overage_cap = models.DecimalField(
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text=(
+            "Usage allowed beyond the included budget each month, billed afterwards at the "
+            "same prices (reported to Stripe's meter). 0: no overage, the budget is a hard stop."
+        ),
+    )
+    is_public = models.BooleanField(
+        default=True, help_text="Listed on the pricing page and open to self-service signup."
+    )
+    signup_default = models.BooleanField(
+        default=False,
+        help_text="Given to every new signup's workspace without payment (a free plan). One "
+        "at most, and free (monthly price 0).",
+    )
+    stripe_product_id = models.CharField(max_length=100, blank=True)
     stripe_price_id = models.CharField(max_length=100, blank=True)
+    stripe_overage_price_id = models.CharField(
+        max_length=100, blank=True, help_text="The metered price overage is billed at."
+    )
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,6 +220,19 @@ class Product(models.Model):
                 & Q(monthly_budget__gte=0),
                 name="catalog_product_money_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(overage_cap__gte=0), name="catalog_product_overage_not_negative"
+            ),
+            # Signup hands this plan out without payment: it must be free, and unique.
+            models.UniqueConstraint(
+                fields=("signup_default",),
+                condition=Q(signup_default=True),
+                name="catalog_product_one_signup_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(signup_default=False) | Q(monthly_price=0),
+                name="catalog_product_signup_default_is_free",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -207,3 +241,17 @@ class Product(models.Model):
     @property
     def markup_factor(self) -> Decimal:
         return Decimal(1) + self.markup_percent / Decimal(100)
+
+    @property
+    def is_free(self) -> bool:
+        return self.monthly_price == 0
+
+    @property
+    def period_limit(self) -> Decimal:
+        """What a period of this plan lets a tenant spend: the included budget plus the
+        overage the plan allows (billed afterwards)."""
+        return self.monthly_budget + self.overage_cap
+
+    def clean(self) -> None:
+        if self.signup_default and self.monthly_price != 0:
+            raise ValidationError({"signup_default": "Only a free plan can be given at signup."})

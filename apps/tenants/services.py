@@ -86,19 +86,22 @@ def create_tenant(
     domain: str | None = None,
     credit: Decimal | None = None,
     created_by: User | None = None,
+    self_service: bool = False,
 ) -> Tenant:
     """Create a customer tenant: row, schema (cloned from the template), domain, owner, and
     (when given) an initial prepaid `credit` granted by `created_by`.
 
-    A customer tenant needs a plan or a positive credit (PlanOrCreditRequired). All or
-    nothing: a failure leaves no row, no schema, no domain and no credit behind.
+    A customer tenant made by staff needs a plan or a positive credit
+    (PlanOrCreditRequired). A `self_service` one (a signup's workspace) may start with
+    neither: its budget is then zero, so it can spend nothing until it subscribes or buys
+    credit. All or nothing: a failure leaves no row, no schema, no domain and no credit.
     """
     slug = (slug or slugify(name))[:50].strip("-")
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         raise TenantError(f"'{slug}' is not a valid tenant slug (3-50 of a-z, 0-9, '-').")
     if Tenant.objects.filter(slug=slug).exists():
         raise TenantError(f"A tenant with slug '{slug}' already exists.")
-    if product is None and not (credit is not None and credit > 0):
+    if product is None and not (credit is not None and credit > 0) and not self_service:
         raise PlanOrCreditRequired()
     if not schema_exists(settings.TENANT_BASE_SCHEMA):
         ensure_template_tenant()
@@ -122,6 +125,20 @@ def create_tenant(
 
             grant_credit(tenant, credit, by=created_by, note="Initial credit.")
     connection.set_schema_to_public()
+    return tenant
+
+
+def set_plan(tenant: Tenant, product: Product | None) -> Tenant:
+    """Put the tenant on `product` (None: no plan). Its markup, models and rate limits apply
+    from the next request; budget grants are billing's (a plan change grants nothing)."""
+    if tenant.product_id != (product.pk if product else None):
+        tenant.product = product
+        tenant.save(update_fields=["product"])
+        logger.info(
+            "tenants.plan_changed tenant=%s product=%s",
+            tenant.slug,
+            product.slug if product else None,
+        )
     return tenant
 
 

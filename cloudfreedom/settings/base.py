@@ -61,6 +61,8 @@ SHARED_APPS = [
     "apps.analytics",
     "apps.api",
     "apps.gateway",
+    "apps.website",
+    "apps.portal",
     "apps.core",
 ]
 TENANT_APPS = [
@@ -179,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/app/"
 
 # django-allauth: email is the login, and it must be verified.
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -34,10 +34,10 @@ def test_the_landing_page_lists_active_plans_only(db: Any, client: Any) -> None:
     assert b"Hidden Plan" not in page.content
 
 
-def test_a_tenant_host_shows_that_workspace(db: Any, client: Any) -> None:
+def test_a_tenant_host_sends_its_root_to_the_portal(db: Any, client: Any) -> None:
     from tests.support import factories
 
     tenant = factories.tenant("Acme Workspace", product=factories.product())
     page = client.get("/", HTTP_HOST=tenant.get_primary_domain().domain)
-    assert page.status_code == 200
-    assert b"Acme Workspace" in page.content
+    assert page.status_code == 302
+    assert page["Location"] == "/app/"

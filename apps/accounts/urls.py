@@ -1,0 +1,3 @@
+"""Account pages that replace or extend allauth's (included before allauth.urls)."""
+
+urlpatterns: list = []
