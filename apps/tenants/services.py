@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django_tenants.utils import schema_exists
 
@@ -126,6 +126,26 @@ def create_tenant(
             grant_credit(tenant, credit, by=created_by, note="Initial credit.")
     connection.set_schema_to_public()
     return tenant
+
+
+def create_workspace(*, owner: User, name: str) -> Tenant:
+    """A self-service workspace (at signup, or another one later) owned by `owner`: on the
+    free signup plan when staff configured one, with the signup credit when configured,
+    else with nothing to spend until it subscribes. Its address comes from `name`; a taken
+    or invalid one raises TenantError, and nothing is left behind."""
+    from apps.catalog.models import Product
+
+    name = name.strip()
+    slug = slugify(name)[:50].strip("-")
+    product = Product.objects.filter(signup_default=True, is_active=True).first()
+    credit = settings.SIGNUP_CREDIT if settings.SIGNUP_CREDIT > 0 else None
+    try:
+        return create_tenant(
+            name=name, slug=slug, product=product, owner=owner, credit=credit, self_service=True
+        )
+    except IntegrityError as exc:
+        # Another signup took the same address between the check and the insert.
+        raise TenantError(f"A tenant with slug '{slug}' already exists.") from exc
 
 
 def set_plan(tenant: Tenant, product: Product | None) -> Tenant:

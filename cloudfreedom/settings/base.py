@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -191,6 +192,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CloudFreedom <noreply@localhost>")
+# Prepaid credit (USD) every self-service workspace starts with; 0: none. A free plan for
+# signups is chosen in the admin instead (Product.signup_default).
+SIGNUP_CREDIT = Decimal(os.environ.get("SIGNUP_CREDIT", "0"))
+# --- Accounts (signup, allauth): settings added for issue 9 go below this line.
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
