@@ -26,9 +26,12 @@ DEMO_ROUTES = [
 ]
 DEMO_PRODUCTS = [
     # slug, name, price/month, budget/month, rpm, tpm, models
+    ("free", "Free", "0.00", "1.00", 20, 20_000, ["mock-gpt", "mock-embed"]),
     ("starter", "Starter", "19.00", "10.00", 60, 100_000, ["mock-gpt", "mock-embed"]),
     ("pro", "Pro", "99.00", "75.00", 600, 1_000_000, [r[0] for r in DEMO_ROUTES]),
 ]
+# Every self-service signup starts on this plan (a free plan: no payment needed to try it).
+DEMO_SIGNUP_PLAN = "free"
 
 
 @dataclass
@@ -86,6 +89,9 @@ def seed_demo() -> SeedResult:
                     "tpm_limit": tpm,
                     "sort_order": i,
                     "description": f"{name} plan.",
+                    # Only when no other plan is the signup plan (at most one may be).
+                    "signup_default": slug == DEMO_SIGNUP_PLAN
+                    and not Product.objects.filter(signup_default=True).exists(),
                 },
             )
             if made:

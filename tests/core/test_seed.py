@@ -31,5 +31,6 @@ def test_seeding_twice_is_the_same_as_once(db: Any) -> None:
     assert _counts() == after_first
     demo = Tenant.objects.get(slug="demo")
     assert Domain.objects.filter(tenant=demo, domain="demo.localhost").exists()
-    assert Product.objects.filter(slug__in=["starter", "pro"]).count() == 2
+    assert Product.objects.filter(slug__in=["free", "starter", "pro"]).count() == 3
+    assert Product.objects.get(slug="free").signup_default
     assert User.objects.get(email="admin@cloudfreedom.localhost").is_superuser
