@@ -11,3 +11,5 @@ class BillingConfig(AppConfig):
 
         # Inside create_tenant's transaction: a tenant never exists without its budget.
         tenant_created.connect(on_tenant_created, dispatch_uid="billing.tenant_budget")
+        # Connects the Stripe webhook receivers (dj-stripe signals) by importing them.
+        from apps.billing import stripe_webhooks  # noqa: F401
