@@ -103,6 +103,13 @@ def cost_of(price: Price | None, usage: TokenCounts, markup_factor: Decimal) -> 
     return (raw / MILLION * markup_factor).quantize(EIGHT_PLACES, rounding=ROUND_HALF_UP)
 
 
+def customer_price_per_mtok(price_per_mtok: Decimal, markup_factor: Decimal) -> Decimal:
+    """What a plan's customer pays for 1M tokens at `price_per_mtok`: the price times the
+    markup, to 8 places, rounded as `cost_of` rounds (so it is exactly what 1M tokens cost
+    on the gateway). For the public model list and pricing pages."""
+    return (price_per_mtok * markup_factor).quantize(EIGHT_PLACES, rounding=ROUND_HALF_UP)
+
+
 def per_token(price_per_mtok: Decimal, markup_factor: Decimal) -> Decimal:
     """One token's price with markup, unrounded (the SQL rounds the total once)."""
     return price_per_mtok / MILLION * markup_factor

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from apps.catalog.models import Product
 from apps.core import health
 
 
@@ -26,13 +24,3 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if failed:
         body["failed"] = sorted(failed)
     return JsonResponse(body, status=503 if failed else 200)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The public landing page with pricing built from the active products; on a tenant's
-    own host, that workspace's start page."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is not None and tenant.kind == "customer":
-        return render(request, "core/tenant_home.html", {"tenant": tenant})
-    products = Product.objects.filter(is_active=True).prefetch_related("allowed_models")
-    return render(request, "core/landing.html", {"products": products})

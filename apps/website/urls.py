@@ -2,8 +2,12 @@
 
 from django.urls import path
 
-from apps.core import views as core_views
+from apps.website import views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", views.home, name="home"),
+    path("models/", views.models, name="models"),
+    path("models.json", views.models_json, name="models_json"),
+    path("pricing/", views.pricing, name="pricing"),
+    path("docs/", views.docs, name="docs"),
 ]
