@@ -6,6 +6,14 @@ class BillingConfig(AppConfig):
     label = "billing"
 
     def ready(self) -> None:
+        import stripe
+        from django.conf import settings
+
+        # One place points the `stripe` library elsewhere (a local fake in tests or
+        # development); dj-stripe uses the same module setting, so both move together.
+        if getattr(settings, "STRIPE_API_BASE", ""):
+            stripe.api_base = settings.STRIPE_API_BASE
+
         from apps.billing.services import on_tenant_created
         from apps.tenants.signals import tenant_created
 

@@ -252,6 +252,17 @@ if os.environ.get("STRIPE_API_HOST"):
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# Stripe for billing (apps/billing/stripe_api.py makes every call). Secrets come only from
+# the environment. STRIPE_API_BASE points the `stripe` library (and so dj-stripe) at another
+# server, e.g. a local fake; unset means Stripe itself.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")  # whsec_… of the endpoint
+STRIPE_WEBHOOK_UUID = os.environ.get("STRIPE_WEBHOOK_UUID", "")  # /stripe/webhook/<uuid>/
+# The Billing Meter that overage is reported to (1 unit = 1 micro-USD).
+STRIPE_OVERAGE_METER_EVENT = os.environ.get("STRIPE_OVERAGE_METER_EVENT", "cloudfreedom_overage")
+# Prepaid credit bought through Checkout, in USD (inclusive bounds).
+BILLING_TOPUP_MIN = Decimal(os.environ.get("BILLING_TOPUP_MIN", "5"))
+BILLING_TOPUP_MAX = Decimal(os.environ.get("BILLING_TOPUP_MAX", "10000"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
