@@ -196,6 +196,57 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CloudFreedom <noreply
 # signups is chosen in the admin instead (Product.signup_default).
 SIGNUP_CREDIT = Decimal(os.environ.get("SIGNUP_CREDIT", "0"))
 # --- Accounts (signup, allauth): settings added for issue 9 go below this line.
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+# Signup also creates the user's workspace (apps/accounts/forms.py; routed by
+# apps/accounts/urls.py, whose SignupView turns a failed workspace into a form error).
+ACCOUNT_FORMS = {"signup": "apps.accounts.forms.SignupForm"}
+# The mailed link opens a page with a Confirm button rather than confirming on GET: mail
+# scanners that fetch every link confirm nothing. Confirming in the browser that signed up
+# logs the user in (allauth only does so while the signup is pending in that session).
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+# One address per user (it is the login); a new one replaces it once verified.
+ACCOUNT_CHANGE_EMAIL = True
+# Mail the user when their password or email address changes: it may not have been them.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Changing the email address (the login) asks for the password again (then not for five
+# minutes): a borrowed, signed-in browser cannot take the account over.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CloudFreedom] "
+# A taken email is a clear form error at signup (issue 9), so signup reveals whether an
+# address has an account; hiding it on the other forms would protect nothing. The rate
+# limits below bound how fast anyone can ask.
+ACCOUNT_PREVENT_ENUMERATION = False
+# The sign-in form asks "Remember me"; unticked, the session ends with the browser.
+ACCOUNT_SESSION_REMEMBER = None
+# Counted in the cache (Redis). "5/5m/key": five per email address per five minutes.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "5/5m/key,20/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,3/5m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    # A new verification mail for the same address at most every three minutes.
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+}
+# Per-IP limits use REMOTE_ADDR, which uvicorn already takes from X-Forwarded-For when the
+# proxy's address is in its FORWARDED_ALLOW_IPS. Set this only when the app instead sees
+# the proxy's address: the number of proxies in front of it.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+# Mail over SMTP when EMAIL_HOST is set (production); without it, to the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+if os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually port 465
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS, usually 587
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "465" if EMAIL_USE_SSL else "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
