@@ -9,6 +9,7 @@ a page may show is a `CheckoutError` with a message fit for the customer.
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 TOPUP_PRODUCT_NAME = "CloudFreedom credit"
 CENT = Decimal("0.01")
+AMOUNT_RE = re.compile(r"\d{1,9}(\.\d+)?")
 
 
 class PaymentsUnavailable(Exception):
@@ -127,8 +129,12 @@ def start_subscription(
 
 def topup_amount(value: Any) -> Decimal:
     """A top-up amount in USD, validated: at most two decimals, within the bounds."""
+    text = str(value).strip()
+    # Plain digits only: "1e3" or "NaN" are valid Decimals but not what anyone typed.
+    if not isinstance(value, Decimal) and not AMOUNT_RE.fullmatch(text):
+        raise CheckoutError("Enter an amount in dollars, like 25 or 25.50.")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise CheckoutError("Enter an amount in dollars, like 25 or 25.50.") from None
     if not amount.is_finite():

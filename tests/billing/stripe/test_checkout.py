@@ -138,14 +138,16 @@ def test_it_starts_a_topup_checkout_for_the_amount(
     assert url == session["url"] and session["amount_total"] == 2550
 
 
-@pytest.mark.parametrize(
-    "amount", ["4.99", "10000.01", "12.345", "abc", "-5", "NaN", "Infinity", ""]
-)
-def test_it_refuses_a_bad_topup_amount(
-    stripe_fake: FakeStripe, tenant: Any, alice: Any, amount: str
-) -> None:
-    with pytest.raises(checkout.CheckoutError):
-        checkout.start_topup(tenant, amount, user=alice, success_url=DONE, cancel_url=BACK)  # type: ignore[arg-type]
+def test_it_refuses_bad_topup_amounts(stripe_fake: FakeStripe, tenant: Any, alice: Any) -> None:
+    for amount in ("4.99", "10000.01", "12.345", "abc", "-5", "NaN", "Infinity", "", "1e3"):
+        with pytest.raises(checkout.CheckoutError):
+            checkout.start_topup(
+                tenant,
+                amount,  # type: ignore[arg-type]  # what a form may hand over
+                user=alice,
+                success_url=DONE,
+                cancel_url=BACK,
+            )
     assert stripe_fake.calls == []
 
 
