@@ -34,6 +34,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="17", hour="3"),
         "options": {"expires": 3600},
     },
+    # Overage goes to Stripe's meter every 15 minutes; a closed period's final total goes
+    # on the first run after its close, before Stripe finalizes the renewal invoice (~1 h).
+    "billing.report_overage": {
+        "task": "billing.report_overage",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 840},
+    },
     "analytics.aggregate_usage": {
         "task": "analytics.aggregate_usage",  # apps.analytics.tasks.aggregate_usage
         "schedule": crontab(minute="*/5"),

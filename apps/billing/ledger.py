@@ -1,7 +1,7 @@
 """Balances derived from the ledger alone, and the audit that holds the counters to them.
 
 Derivation (amounts signed; usage is negative):
-- current period's budget = sum of its period_grant entries;
+- current period's budget = sum of its period_grant and grant_withdrawn entries;
 - current period's spend  = -(sum of its usage and usage_conflict entries), per tenant,
                             member or key;
 - credit balance          = sum of credit entries (purchase, grant, adjustment, refund)
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from apps.billing.models import ZERO, Budget, BudgetPeriod, LedgerEntry, Reservation, Scope
 
@@ -51,6 +51,8 @@ def ledger_balance(tenant_id: int, period: datetime) -> LedgerBalance:
         kind = row["kind"]
         if kind in LedgerEntry.USAGE_KINDS:  # a conflicting charge is spend all the same
             kind = LedgerEntry.Kind.USAGE
+        elif kind in LedgerEntry.GRANT_KINDS:  # a withdrawal takes back part of the grant
+            kind = LedgerEntry.Kind.PERIOD_GRANT
         sums[(row["period"], kind)] += row["total"]
     periods = {p for p, _ in sums}
     credit = sum(
@@ -162,4 +164,104 @@ def audit_tenant(tenant: Tenant) -> list[str]:
             f"request {request_id}: ledger charged {charged if charged is not None else 'nothing'}"
             f", usage record {'missing' if recorded is None else f'cost {recorded}'}"
         )
+    out += audit_stripe(tenant)
+    return out
+
+
+# --- The ledger against what Stripe was told ---------------------------------------------
+
+
+def _paid_subscription_invoices(customer_id: str) -> set[str]:
+    """Ids of the customer's paid subscription invoices, as dj-stripe stored them."""
+    from djstripe.models import Invoice
+
+    from apps.billing.subscriptions import invoice_subscription_id
+
+    return {
+        invoice.id
+        for invoice in Invoice.objects.filter(
+            Q(customer_id=customer_id) | Q(stripe_data__customer=customer_id)
+        )
+        if invoice.stripe_data.get("status") == "paid"
+        and invoice_subscription_id(invoice.stripe_data)
+    }
+
+
+def _paid_topups(tenant: Tenant, customer_id: str) -> dict[str, Decimal]:
+    """Paid top-up Checkout sessions of the tenant dj-stripe stored: reference -> amount."""
+    from djstripe.models import Session
+
+    from apps.billing.subscriptions import topup_reference
+
+    mine = Q(stripe_data__client_reference_id=str(tenant.pk)) | Q(
+        stripe_data__metadata__tenant_id=str(tenant.pk)
+    )
+    if customer_id:
+        mine |= Q(customer_id=customer_id) | Q(stripe_data__customer=customer_id)
+    out: dict[str, Decimal] = {}
+    for session in Session.objects.filter(mine, stripe_data__mode="payment"):
+        data = session.stripe_data
+        if (data.get("metadata") or {}).get("kind") == "topup" and data.get(
+            "payment_status"
+        ) == "paid":
+            out[topup_reference(data)] = Decimal(int(data.get("amount_total") or 0)) / 100
+    return out
+
+
+def audit_stripe(tenant: Tenant) -> list[str]:
+    """Where the ledger and Stripe (dj-stripe's copies, and our overage reports) disagree:
+    each paid subscription invoice has exactly one period grant and each grant an invoice;
+    each paid top-up exactly one credit purchase of its amount and each purchase a top-up;
+    reported overage never exceeds the ledger's spend above the plan's monthly budget."""
+    from apps.billing.models import BillingAccount, OverageReport
+    from apps.billing.overage import to_micro
+
+    account = BillingAccount.objects.filter(tenant=tenant).first()
+    customer_id = (account.stripe_customer_id or "") if account else ""
+    out: list[str] = []
+    ledger = LedgerEntry.objects.filter(tenant_id=tenant.pk)
+
+    grants: dict[str, int] = defaultdict(int)
+    for reference in (
+        ledger.filter(kind=LedgerEntry.Kind.PERIOD_GRANT)
+        .exclude(request_id="")
+        .values_list("request_id", flat=True)
+    ):
+        grants[reference] += 1
+    invoices = _paid_subscription_invoices(customer_id) if customer_id else set()
+    for invoice_id in sorted(invoices | set(grants)):
+        if invoice_id not in invoices:
+            out.append(f"period grant for invoice {invoice_id}, not a paid invoice in Stripe")
+        elif grants[invoice_id] != 1:
+            out.append(f"paid invoice {invoice_id}: {grants[invoice_id]} period grants, not 1")
+
+    purchases: dict[str, list[Decimal]] = defaultdict(list)
+    for reference, amount in ledger.filter(kind=LedgerEntry.Kind.CREDIT_PURCHASE).values_list(
+        "request_id", "amount"
+    ):
+        purchases[reference].append(amount)
+    topups = _paid_topups(tenant, customer_id)
+    for reference in sorted(set(topups) | set(purchases)):
+        if reference not in topups:
+            out.append(f"credit purchase {reference or '(no reference)'}: no paid top-up in Stripe")
+        elif purchases[reference] != [topups[reference]]:
+            out.append(
+                f"top-up {reference} of {topups[reference]}: credit purchases "
+                f"{[str(a) for a in purchases[reference]] or 'none'}"
+            )
+
+    for report in OverageReport.objects.filter(tenant=tenant):
+        spent = -(
+            ledger.filter(kind__in=LedgerEntry.USAGE_KINDS, period=report.period_start).aggregate(
+                s=Sum("amount")
+            )["s"]
+            or ZERO
+        )
+        allowed = to_micro(max(ZERO, spent - report.monthly_budget))
+        if max(report.reported_micro, report.pending_micro) > allowed:
+            out.append(
+                f"overage {report.period_start:%Y-%m-%d %H:%M}: reported "
+                f"{max(report.reported_micro, report.pending_micro)} micro-USD, the ledger's "
+                f"spend above {report.monthly_budget} is {allowed}"
+            )
     return out

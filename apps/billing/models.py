@@ -165,9 +165,13 @@ class LedgerEntry(models.Model):
         USAGE_CONFLICT = "usage_conflict", "Usage charged against a conflicting entry"
         ADJUSTMENT = "adjustment", "Manual adjustment"
         REFUND = "refund", "Refund"
+        # A subscription that stopped (canceled, unpaid, …): the unspent rest of the period's
+        # paid grant is taken back (negative), so only credit stays spendable.
+        GRANT_WITHDRAWN = "grant_withdrawn", "Paid grant withdrawn"
 
     CREDIT_KINDS = (Kind.CREDIT_PURCHASE, Kind.CREDIT_GRANT, Kind.ADJUSTMENT, Kind.REFUND)
     USAGE_KINDS = (Kind.USAGE, Kind.USAGE_CONFLICT)  # both count as spend
+    GRANT_KINDS = (Kind.PERIOD_GRANT, Kind.GRANT_WITHDRAWN)  # both make the period's budget
 
     # No database constraint and no cascade: financial history outlives a deleted tenant.
     tenant = models.ForeignKey(
@@ -213,6 +217,17 @@ class LedgerEntry(models.Model):
                 condition=~Q(kind__in=("period_grant", "credit_purchase", "credit_grant"))
                 | Q(amount__gte=0),
                 name="ledger_grants_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="grant_withdrawn") | Q(amount__lte=0),
+                name="ledger_withdrawal_is_negative",
+            ),
+            # A paid invoice grants its period once, however often Stripe tells us it was
+            # paid (request_id holds the invoice id; the reset's own grants have none).
+            models.UniqueConstraint(
+                fields=("tenant", "request_id"),
+                condition=Q(kind="period_grant") & ~Q(request_id=""),
+                name="ledger_period_grant_once_per_invoice",
             ),
         ]
         permissions = [("grant_credit", "Can grant prepaid credit to a tenant")]
@@ -294,3 +309,36 @@ class BillingAccount(models.Model):
             "canceled",
             "incomplete_expired",
         )
+
+
+class OverageReport(models.Model):
+    """What was told to Stripe's overage meter for one tenant and budget period, in micro-USD
+    (cumulative). `pending_micro` is a total being sent: it is committed before the Stripe call,
+    so a crash between the call and the bookkeeping re-sends the same meter event identifier
+    (Stripe keeps the first) instead of counting the delta twice."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateTimeField()
+    reported_micro = models.BigIntegerField(default=0)
+    pending_micro = models.BigIntegerField(default=0)
+    # The plan's monthly budget the overage was counted above (the audit checks the
+    # reported total against the ledger's spend above it).
+    monthly_budget = models.DecimalField(**MONEY, default=ZERO)
+    # The period is closed and its last total was reported: nothing more will be sent.
+    final = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("tenant", "-period_start")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("tenant", "period_start"), name="overage_report_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_micro__gte=0) & Q(pending_micro__gte=0),
+                name="overage_report_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.period_start:%Y-%m-%d}: {self.reported_micro} micro-USD"

@@ -34,7 +34,15 @@ class BillingError(ValueError):
 
 def _plan_grant(tenant: Tenant) -> Decimal:
     # No plan yet (a fresh signup): nothing to spend but credit. Never silently unlimited.
-    return tenant.product.monthly_budget if tenant.product_id else ZERO
+    if not tenant.product_id:
+        return ZERO
+    from apps.billing.subscriptions import grant_waits_for_invoice
+
+    # A Stripe subscriber's period is granted by its paid invoice (docs/billing.md), not by
+    # the calendar: a reset before the invoice is paid starts the period with nothing.
+    if grant_waits_for_invoice(tenant.pk):
+        return ZERO
+    return tenant.product.monthly_budget
 
 
 def ensure_tenant_budget(tenant: Tenant, *, now: datetime | None = None) -> Budget:
@@ -66,6 +74,12 @@ def on_tenant_created(sender: Any, tenant: Tenant, **kwargs: Any) -> None:
 
 def _lock_tenant_budget(tenant_id: int) -> Budget:
     return Budget.objects.select_for_update().get(tenant_id=tenant_id, scope=Scope.TENANT)
+
+
+def lock_tenant_budget(tenant_id: int) -> Budget:
+    """The tenant's budget row, locked until the caller's transaction ends. Every writer of a
+    tenant's money takes it first (the hot path's lock order)."""
+    return _lock_tenant_budget(tenant_id)
 
 
 def _scope_view(b: Budget) -> dict[str, Any]:
@@ -315,6 +329,19 @@ def reset_if_due(tenant_id: int, *, now: datetime | None = None) -> ResetResult 
         start, next_reset = period_containing(anchor, now)
         start = max(start, budget.period_start)
         return _close_and_restart(budget, now=now, start=start, next_reset=next_reset, by=None)
+
+
+def start_period(
+    budget: Budget, *, start: datetime, next_reset: datetime, now: datetime | None = None
+) -> ResetResult:
+    """Close the current period and start one at `start`, running to `next_reset` (a Stripe
+    subscription's cycle: its paid invoice's period). The caller holds `budget`'s lock
+    (`lock_tenant_budget`) in its transaction."""
+    if start <= budget.period_start or next_reset <= start:
+        raise BillingError("The new period must start after the current one and end later.")
+    return _close_and_restart(
+        budget, now=now or timezone.now(), start=start, next_reset=next_reset, by=None
+    )
 
 
 def reset_budget(

@@ -23,7 +23,10 @@ from django.db import transaction
 from django.dispatch import receiver
 from djstripe import signals as djstripe_signals
 from djstripe.enums import WebhookEndpointStatus, WebhookEndpointValidation
+from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
+
+from apps.billing import subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +97,42 @@ def drop_caller_secret(sender: Any, instance: WebhookEventTrigger, **kwargs: Any
     """Never verify with a secret the caller sent (dj-stripe would, with DEBUG on)."""
     headers = instance.headers or {}
     instance.headers = {k: v for k, v in headers.items() if k.lower() != CALLER_SECRET_HEADER}
+
+
+# --- Event receivers (dj-stripe sends one signal per event type, inside its transaction) --
+# dj-stripe's own handlers (connected first) sync its copies of the objects; these apply
+# the billing effects. An exception rolls the event back and answers 500, so Stripe retries
+# it (a Stripe call that failed); an event that names no tenant of ours is logged, not raised.
+
+
+def _object_id(event: Any) -> str:
+    return str((event.data or {}).get("object", {}).get("id") or "")
+
+
+@djstripe_receiver(
+    [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+    ]
+)
+def on_subscription_event(sender: Any, event: Any, **kwargs: Any) -> None:
+    subscription_id = _object_id(event)
+    if subscription_id:
+        subscriptions.sync_subscription(subscription_id)
+
+
+@djstripe_receiver("invoice.paid")
+def on_invoice_paid(sender: Any, event: Any, **kwargs: Any) -> None:
+    invoice_id = _object_id(event)
+    if invoice_id:
+        subscriptions.apply_paid_invoice(invoice_id)
+
+
+@djstripe_receiver(["checkout.session.completed", "checkout.session.async_payment_succeeded"])
+def on_checkout_completed(sender: Any, event: Any, **kwargs: Any) -> None:
+    session_id = _object_id(event)
+    if session_id:
+        subscriptions.apply_checkout_session(session_id)

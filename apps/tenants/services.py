@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -159,6 +160,16 @@ def set_plan(tenant: Tenant, product: Product | None) -> Tenant:
             tenant.slug,
             product.slug if product else None,
         )
+    return tenant
+
+
+def set_billing_anchor(tenant: Tenant, anchor: datetime) -> Tenant:
+    """Move the day and time the tenant's budget periods start (billing follows a Stripe
+    subscription's cycle). Billing calls this while it restarts the period itself."""
+    if tenant.billing_anchor != anchor:
+        tenant.billing_anchor = anchor
+        tenant.save(update_fields=["billing_anchor"])
+        logger.info("tenants.anchor_changed tenant=%s anchor=%s", tenant.slug, anchor.isoformat())
     return tenant
 
 
