@@ -1,4 +1,4 @@
-"""The portal's forms. Money is parsed as Decimal (DecimalField), never float."""
+"""The portal's forms. Money is parsed as Decimal, never float."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+
+from apps.billing import checkout
 
 
 class KeyForm(forms.Form):
@@ -35,13 +36,14 @@ class WorkspaceForm(forms.Form):
 
 
 class TopUpForm(forms.Form):
-    """A credit purchase's amount, within the site's bounds (BILLING_TOPUP_MIN/MAX: below a
-    few dollars the card fee eats it; the cap keeps a typo from becoming a large charge)."""
+    """A credit purchase's amount. Billing's `topup_amount` parses what was typed and decides
+    what is acceptable (plain digits, whole cents, the site's BILLING_TOPUP_MIN/MAX): one
+    rule for the form and checkout. It gets the raw text: a DecimalField would accept
+    "1e3" and hand over 1000."""
 
-    amount = forms.DecimalField(
+    amount = forms.CharField(
         label="Amount (USD)",
-        max_digits=9,
-        decimal_places=2,
+        max_length=20,
         widget=forms.NumberInput(
             attrs={"step": "0.01", "inputmode": "decimal", "aria-describedby": "topup-help"}
         ),
@@ -52,10 +54,11 @@ class TopUpForm(forms.Form):
         low: Decimal = settings.BILLING_TOPUP_MIN
         high: Decimal = settings.BILLING_TOPUP_MAX
         field = self.fields["amount"]
-        field.validators = [
-            *field.validators,
-            MinValueValidator(low, message=f"The smallest top-up is ${low:,.2f}."),
-            MaxValueValidator(high, message=f"The largest top-up is ${high:,.2f}."),
-        ]
         field.widget.attrs.update({"min": f"{low:f}", "max": f"{high:f}"})
         field.help_text = f"Between ${low:,.2f} and ${high:,.2f}. Credit never expires."
+
+    def clean_amount(self) -> Decimal:
+        try:
+            return checkout.topup_amount(self.cleaned_data["amount"])
+        except checkout.CheckoutError as exc:
+            raise forms.ValidationError(str(exc)) from exc

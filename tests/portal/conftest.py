@@ -11,6 +11,7 @@ from django.test import Client
 
 from apps.tenants.models import Tenant
 from tests.support.live import LiveGateway, World, live_server
+from tests.support.stripe import stripe_fake, stripe_server  # noqa: F401
 
 PUBLIC_HOST = "localhost"
 
