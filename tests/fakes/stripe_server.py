@@ -148,6 +148,9 @@ class FakeStripe(StripeStore):
         params = decode_form(raw)
         with self._lock:
             self.calls.append((method, path, params))
+            self.call_headers.append(
+                {k: v for k, v in headers.items() if k in ("stripe-version", "idempotency-key")}
+            )
         auth = headers.get("authorization", "")
         if not hmac.compare_digest(auth, f"Bearer {self.api_key}"):
             shown = auth.removeprefix("Bearer ")[-4:]

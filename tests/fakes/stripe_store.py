@@ -131,6 +131,8 @@ class StripeStore:
             self.deliveries: list[tuple[str, str, int]] = []  # (event id, type, status)
             self.meter_events: list[dict[str, Any]] = []
             self.calls: list[tuple[str, str, dict[str, Any]]] = []
+            # Per call: its Stripe-Version and Idempotency-Key headers (when sent).
+            self.call_headers: list[dict[str, str]] = []
             self.unknown: list[tuple[str, str]] = []
             self._idempotent: dict[str, tuple[str, str, int, bytes]] = {}
             self._seq = 0
@@ -362,7 +364,15 @@ class StripeStore:
                 # Prices are immutable: Stripe refuses to change an amount.
                 raise ApiError(400, f"Received unknown parameter: {field}", param=field)
         if "active" in params:
-            obj["active"] = so.to_bool(params["active"])
+            active = so.to_bool(params["active"])
+            owner = self.objects.get(obj["product"]) or {}
+            if not active and owner.get("default_price") == id:
+                raise ApiError(
+                    400,
+                    "This price cannot be archived because it is the default price of its product.",
+                    param="active",
+                )
+            obj["active"] = active
         if "metadata" in params:
             obj["metadata"] = so.merge_metadata(obj["metadata"], params["metadata"])
         for field in ("nickname", "lookup_key"):
