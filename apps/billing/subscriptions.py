@@ -368,8 +368,21 @@ def _grant_invoice(tenant: Tenant, invoice: dict[str, Any], plan: PlanItem) -> L
         ).first()
         if prior is not None:  # the same invoice told again (another event, a resend)
             return prior
+        status = (
+            BillingAccount.objects.filter(tenant=tenant)
+            .values_list("subscription_status", flat=True)
+            .first()
+        )
+        stopped = status in STOP_STATUSES
         start, end = plan.period_start, plan.period_end
-        if reason in CYCLE_REASONS and start and end and start > budget.period_start:
+        # A stopped subscription's late invoice moves no period: there is no cycle to follow.
+        if (
+            reason in CYCLE_REASONS
+            and start
+            and end
+            and start > budget.period_start
+            and not stopped
+        ):
             start = min(start, now)
             set_billing_anchor(tenant, plan.period_start)
             services.start_period(budget, start=start, next_reset=end, now=now)
@@ -389,12 +402,7 @@ def _grant_invoice(tenant: Tenant, invoice: dict[str, Any], plan: PlanItem) -> L
             created_at=now,
             note=f"Paid invoice ({plan.product.name}).",
         )
-        status = (
-            BillingAccount.objects.filter(tenant=tenant)
-            .values_list("subscription_status", flat=True)
-            .first()
-        )
-        if status in STOP_STATUSES:
+        if stopped:
             # Paid, but the subscription has ended since: the grant is recorded (the audit
             # matches every paid invoice) and its rest withdrawn at once.
             withdraw_paid_grant(tenant, note=f"Invoice {invoice['id']} paid after the end.")

@@ -165,3 +165,14 @@ def held(fake: FakeStripe) -> Iterator[list[dict[str, Any]]]:
 
 def of_type(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == event_type]
+
+
+def spend(tenant: Tenant, amount: str, request_id: str | None = None) -> None:
+    """Usage charged as an ingest would: the ledger entry and the usage record agree."""
+    from apps.billing import services
+    from apps.usage.records import write_usage_sync
+    from tests.billing.conftest import usage
+
+    request_id = request_id or factories.unique("req")
+    assert services.record_usage_charge(tenant.pk, request_id=request_id, amount=D(amount))
+    assert write_usage_sync(tenant.schema_name, usage(request_id, D(amount)))
