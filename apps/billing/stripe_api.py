@@ -343,19 +343,19 @@ def create_meter_event(
 ) -> bool:
     """Report `value` units (overage: 1 unit = 1 micro-USD, an integer) for a customer.
 
-    Idempotent by `identifier` (Stripe enforces uniqueness for at least 24 hours): a repeat
-    of an identifier Stripe already has is not counted again and returns False; a new
-    event returns True."""
+    Idempotent by `identifier`: the request's idempotency key is derived from it, and Stripe
+    also refuses an identifier it already has (for at least 24 hours). Returns True when
+    Stripe recorded a new event, False when it already had this one (not counted again)."""
     if value < 0 or int(value) != value:
         raise ValueError("a meter event value is a non-negative integer")
     try:
         with _calling("create meter event"):
-            stripe.billing.MeterEvent.create(
+            created = stripe.billing.MeterEvent.create(
                 event_name=event_name,
                 payload={"stripe_customer_id": stripe_customer_id, "value": str(int(value))},
                 identifier=identifier,
                 timestamp=timestamp,
-                **_options(_create_key(idempotency_key("meter-event", identifier))),
+                **_options(idempotency_key("meter-event", identifier)),
             )
     except StripeApiError as exc:
         text = str(exc).lower()
@@ -363,4 +363,8 @@ def create_meter_event(
             logger.info("stripe.meter_event_duplicate identifier=%s", identifier)
             return False
         raise
+    response = created.last_response
+    if response is not None and response.headers.get("Idempotent-Replayed") == "true":
+        logger.info("stripe.meter_event_replayed identifier=%s", identifier)
+        return False
     return True

@@ -117,6 +117,11 @@ class StripeStore:
         self._lock = threading.RLock()
         self.reset()
 
+    def forget_idempotency_keys(self) -> None:
+        """What 24 hours do at Stripe: a key used before is new again."""
+        with self._lock:
+            self._idempotent.clear()
+
     @property
     def url(self) -> str:
         """The server's base URL (Checkout and portal pages live there)."""
