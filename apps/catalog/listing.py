@@ -137,12 +137,13 @@ class PublicCatalog:
         return [m.id for m in self.models if slug in m.plans]
 
     def provider_labels(self) -> list[str]:
-        """The kinds of provider behind the listed models, each once, in order of first use."""
-        seen: dict[str, None] = {}
+        """The kinds of provider behind the listed models, each once, in order of first
+        use, the demo provider last."""
+        seen: dict[str, bool] = {}
         for model in self.models:
             for provider in model.providers:
-                seen.setdefault(provider.label, None)
-        return list(seen)
+                seen.setdefault(provider.label, provider.is_mock)
+        return sorted(seen, key=lambda label: seen[label])
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -128,3 +128,8 @@ def test_prices_are_written_as_plain_decimals() -> None:
     assert listing.price_text(Decimal("20")) == "20.00"
     assert listing.price_text(Decimal("0E-8")) == "0.00"
     assert listing.price_text(Decimal("1.23456789")) == "1.23456789"
+
+
+def test_the_provider_kinds_on_offer_put_the_demo_last(shop: Shop) -> None:
+    labels = listing.public_models(query="shop-").provider_labels()
+    assert labels == ["OpenAI", "Mock (demo)"]
