@@ -53,7 +53,10 @@ def snippets(*, base_url: str, secret: str, model: str) -> list[Snippet]:
     )
     python = (
         "from openai import OpenAI\n\n"
-        f"client = OpenAI(base_url={json.dumps(base_url + '/v1')}, api_key={json.dumps(secret)})\n"
+        "client = OpenAI(\n"
+        f"    base_url={json.dumps(base_url + '/v1')},\n"
+        f"    api_key={json.dumps(secret)},\n"
+        ")\n"
         "reply = client.chat.completions.create(\n"
         f"    model={json.dumps(model)},\n"
         '    messages=[{"role": "user", "content": "Hello!"}],\n'

@@ -126,6 +126,8 @@ def switch(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def new_workspace(request: HttpRequest) -> HttpResponse:
+    # On a tenant host, only its members get this far (404 otherwise), as on every page.
+    workspace = current_workspace(request)
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -137,7 +139,6 @@ def new_workspace(request: HttpRequest) -> HttpResponse:
                 choose(request, tenant)
             messages.success(request, f"Workspace “{tenant.name}” is ready.")
             return redirect(dashboard_url(request, tenant))
-    workspace = current_workspace(request)
     return render(
         request,
         "portal/new_workspace.html",

@@ -11,7 +11,7 @@ from django.test import Client
 
 from apps.keys.models import ApiKey
 from apps.keys.services import create_api_key
-from apps.tenants.models import Membership
+from apps.tenants.models import Membership, Tenant
 from tests.portal.conftest import host_of
 
 
@@ -41,7 +41,11 @@ def test_it_hides_another_tenants_host_from_an_outsider(
 
     assert browse(charlie, host).get("/app/").status_code == 404
     assert browse(charlie, host).post("/app/keys/", {"name": "x"}).status_code == 404
+    assert browse(charlie, host).get("/app/billing/").status_code == 404
+    made = browse(charlie, host).post("/app/workspaces/new/", {"name": "Sneaky"})
+    assert made.status_code == 404
     assert not ApiKey.objects.filter(tenant=tenant_a).exists()
+    assert not Tenant.objects.filter(slug="sneaky").exists()
 
 
 def test_it_refuses_a_switch_to_a_workspace_the_user_is_not_in(
