@@ -158,30 +158,27 @@ class FakeStripe(StripeStore):
                 401, f"Invalid API Key provided: sk_test_****{shown}", kind="invalid_request_error"
             )
             return self._json(401, error.body())
-        key = headers.get("idempotency-key")
-        if method == "POST" and key:
-            with self._lock:
-                seen = self._idempotent.get(key)
+        key = headers.get("idempotency-key") if method == "POST" else None
+        # One lock around replay, handling and storing: concurrent requests with one key
+        # make one object (handlers never call out, so holding it is cheap).
+        with self._lock:
+            seen = self._idempotent.get(key) if key else None
             if seen is not None:
                 if (seen[0], seen[1]) != (path, raw):
-                    return self._json(
+                    error = ApiError(
                         400,
-                        ApiError(
-                            400,
-                            "Keys for idempotent requests can only be used with the same"
-                            " parameters they were first used with.",
-                            kind="idempotency_error",
-                        ).body(),
+                        "Keys for idempotent requests can only be used with the same"
+                        " parameters they were first used with.",
+                        kind="idempotency_error",
                     )
+                    return self._json(400, error.body())
                 return seen[2], "application/json", seen[3], {"Idempotent-Replayed": "true"}
-        try:
-            with self._lock:
+            try:
                 result = self._route(method, path, params)
-            status, payload = 200, json.dumps(_public(result)).encode()
-        except ApiError as exc:
-            status, payload = exc.status, json.dumps(exc.body()).encode()
-        if method == "POST" and key and status < 500:
-            with self._lock:
+                status, payload = 200, json.dumps(_public(result)).encode()
+            except ApiError as exc:
+                status, payload = exc.status, json.dumps(exc.body()).encode()
+            if key:
                 self._idempotent[key] = (path, raw, status, payload)
         return status, "application/json", payload, {"Request-Id": so.new_id("req", 14)}
 
@@ -235,8 +232,8 @@ class FakeStripe(StripeStore):
                     session["amount_total"],
                     customer,
                     pm,
-                    (session["_payment_intent_data"] or {}).get("metadata") or {},
-                    None,
+                    session["_payment_intent_data"].get("metadata") or {},
+                    session["_payment_intent_data"].get("description"),
                     events,
                 )
                 session["payment_intent"] = intent["id"]
