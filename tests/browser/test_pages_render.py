@@ -36,7 +36,9 @@ def test_the_landing_page_is_styled_on_a_desktop_and_a_phone(site: Site, open_pa
     assert "Browser Test Plan" in page.inner_text("#pricing")
     assert "/static/css/site.css" in loaded_stylesheets(page)
     assert style(page, ".brand", "color") == SITE_ACCENT
-    assert style(page, ".plan", "borderTopLeftRadius") == "10px"
+    assert style(page, "#pricing .card", "borderTopLeftRadius") == "10px"
+    assert style(page, ".hero .btn.primary", "backgroundColor") == SITE_ACCENT
+    assert any(url.endswith("/static/js/site.js") for url in watched.requests)
     page.screenshot(path=site.screenshots / "landing-desktop.png", full_page=True)
     watched.assert_clean()
 
