@@ -52,6 +52,7 @@ class Committed:
 def committed_stripe(
     stripe_server: FakeStripe,  # noqa: F811
     settings: Any,
+    django_db_setup: Any,
     django_db_blocker: Any,
     made: Made,
 ) -> Iterator[Committed]:
