@@ -88,7 +88,9 @@ def test_the_checkout_page_pays_and_returns_to_success_url(
     page = httpx.get(f"{live_fake.url}/checkout/{session_id}")
     assert page.status_code == 200 and 'id="pay"' in page.text and "$9.00" in page.text
 
-    paid = httpx.post(f"{live_fake.url}/checkout/{session_id}/pay", follow_redirects=False)
+    paid = httpx.post(
+        f"{live_fake.url}/checkout/{session_id}/pay", follow_redirects=False, timeout=120
+    )
 
     assert paid.status_code == 303
     location = urlsplit(paid.headers["location"])
