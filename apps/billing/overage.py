@@ -21,17 +21,21 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.billing.models import ZERO, BillingAccount, Budget, BudgetPeriod, OverageReport, Scope
+from apps.billing.models import (
+    ZERO,
+    BillingAccount,
+    Budget,
+    BudgetPeriod,
+    LedgerEntry,
+    OverageReport,
+    Scope,
+)
 from apps.billing.subscriptions import PLAN_STATUSES
-
-if TYPE_CHECKING:
-    from apps.catalog.models import Product
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +44,8 @@ MICRO_PER_USD = Decimal(1_000_000)
 BACKDATE_LIMIT = timedelta(days=35)
 
 
-def overage_amount(product: Product, spent: Decimal) -> Decimal:
-    return min(product.overage_cap, max(ZERO, spent - product.monthly_budget))
+def overage_amount(spent: Decimal, *, monthly_budget: Decimal, cap: Decimal) -> Decimal:
+    return min(cap, max(ZERO, spent - monthly_budget))
 
 
 def to_micro(amount: Decimal) -> int:
@@ -78,7 +82,7 @@ class Reported:
 
 def report_tenant(tenant_id: int, *, now: datetime | None = None) -> list[Reported]:
     """Report the tenant's overage deltas: the current period, and each recently closed
-    period once more with its final total. Nothing is sent when nothing changed."""
+    paid period once more with its final total. Nothing is sent when nothing changed."""
     from apps.tenants.models import Tenant
 
     now = now or timezone.now()
@@ -87,27 +91,40 @@ def report_tenant(tenant_id: int, *, now: datetime | None = None) -> list[Report
     product = tenant.product
     if product is None or product.overage_cap <= 0 or not account.stripe_customer_id:
         return []
-    sent: list[Reported] = []
-    final_starts = set(
-        OverageReport.objects.filter(tenant_id=tenant_id, final=True).values_list(
-            "period_start", flat=True
-        )
+    customer = account.stripe_customer_id
+    reports = {r.period_start: r for r in OverageReport.objects.filter(tenant_id=tenant_id)}
+    # Periods a paid invoice granted: the others were not on a subscription.
+    paid_periods = set(
+        LedgerEntry.objects.filter(tenant_id=tenant_id, kind=LedgerEntry.Kind.PERIOD_GRANT)
+        .exclude(request_id="")
+        .values_list("period", flat=True)
     )
+    sent: list[Reported] = []
     for period in BudgetPeriod.objects.filter(
-        tenant_id=tenant_id, end__gte=now - BACKDATE_LIMIT
+        tenant_id=tenant_id, end__gte=now - BACKDATE_LIMIT, start__in=paid_periods
     ).order_by("start"):
-        if period.start in final_starts:
+        known = reports.get(period.start)
+        if known is not None and known.final:
             continue
-        total = to_micro(overage_amount(product, period.spent))
+        # Counted above the budget it was counted above while the period ran (the plan
+        # may have changed since).
+        base = known.monthly_budget if known is not None else product.monthly_budget
+        total = to_micro(overage_amount(period.spent, monthly_budget=base, cap=product.overage_cap))
         # Timestamped inside the closed period, so Stripe bills it with that period.
         at = min(now, period.end - timedelta(seconds=1))
-        sent += _report(
-            tenant_id, account.stripe_customer_id, period.start, total, at, True, product
-        )
+        sent += _report(tenant_id, customer, period.start, total, at, final=True, base=base)
     budget = Budget.objects.get(tenant_id=tenant_id, scope=Scope.TENANT)
-    total = to_micro(overage_amount(product, budget.spent))
+    total = to_micro(
+        overage_amount(budget.spent, monthly_budget=product.monthly_budget, cap=product.overage_cap)
+    )
     sent += _report(
-        tenant_id, account.stripe_customer_id, budget.period_start, total, now, False, product
+        tenant_id,
+        customer,
+        budget.period_start,
+        total,
+        now,
+        final=False,
+        base=product.monthly_budget,
     )
     return sent
 
@@ -118,12 +135,20 @@ def _report(
     period_start: datetime,
     total: int,
     at: datetime,
+    *,
     final: bool,
-    product: Product,
+    base: Decimal,
 ) -> list[Reported]:
     from apps.billing import stripe_api
 
     sent: list[Reported] = []
+    if (
+        total <= 0
+        and not OverageReport.objects.filter(
+            tenant_id=tenant_id, period_start=period_start
+        ).exists()
+    ):
+        return sent  # no overage, nothing ever sent: no row to keep
     # At most two rounds: a report left in flight by a crash (re-sent as it was), then ours.
     for _ in range(2):
         with transaction.atomic():
@@ -135,7 +160,7 @@ def _report(
                 target = row.pending_micro
             elif total > row.reported_micro:
                 target = row.pending_micro = total
-                row.monthly_budget = product.monthly_budget
+                row.monthly_budget = base
                 row.save(update_fields=["pending_micro", "monthly_budget", "updated_at"])
             else:
                 if final and not row.final:
