@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -37,6 +38,13 @@ class Command(BaseCommand):
         started = time.monotonic()
         call_command("seed_demo", stdout=self.stdout)
         phases["seed"] = time.monotonic() - started
+
+        if settings.STRIPE_WEBHOOK_SECRET:
+            # The endpoint row dj-stripe verifies Stripe's signatures with (no Stripe call).
+            from apps.billing.stripe_webhooks import ensure_webhook_endpoint, webhook_path
+
+            endpoint = ensure_webhook_endpoint()
+            self.stdout.write(f"Stripe webhook: {webhook_path(endpoint.djstripe_uuid)}")
 
         if not options["no_collectstatic"]:
             started = time.monotonic()
