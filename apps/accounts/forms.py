@@ -84,11 +84,12 @@ class SignupForm(AllauthSignupForm):
         if not name:
             return ""
         slug = workspace_slug(name)
-        if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is reserved: choose another name.")
+        if not SLUG_RE.match(slug):
             raise forms.ValidationError(
                 f"“{name}” cannot be an address: use 3 to 50 letters, digits or dashes, "
                 "starting and ending with a letter or digit."
-                + (" That one is reserved." if slug in RESERVED_SLUGS else "")
             )
         if Tenant.objects.filter(slug=slug).exists():
             raise forms.ValidationError(taken_message(slug))
