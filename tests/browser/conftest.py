@@ -124,11 +124,16 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def watch(context: BrowserContext, page: Page, site: Site) -> Watched:
+def watch(
+    context: BrowserContext, page: Page, site: Site, also_allow: tuple[str, ...] = ()
+) -> Watched:
+    """Record what `page` does; requests to any origin but the site's (and `also_allow`,
+    e.g. a fake Stripe's Checkout page) are aborted."""
     watched = Watched(site.url)
+    allowed = tuple(origin.rstrip("/") + "/" for origin in (site.url, *also_allow))
 
     def local(url: str) -> bool:
-        return url.startswith((site.url + "/", "data:", "blob:"))
+        return url.startswith((*allowed, "data:", "blob:"))
 
     def route(route: Route) -> None:
         if local(route.request.url):
@@ -159,10 +164,13 @@ def watch(context: BrowserContext, page: Page, site: Site) -> Watched:
 
 @pytest.fixture
 def open_page(browser: Browser, site: Site) -> Iterator[Any]:
-    """open_page(width, height) → (page, watched), in a fresh light-mode context."""
+    """open_page(width, height, also_allow=()) → (page, watched), in a fresh light-mode
+    context."""
     contexts: list[BrowserContext] = []
 
-    def opener(width: int = 1280, height: int = 800) -> tuple[Page, Watched]:
+    def opener(
+        width: int = 1280, height: int = 800, also_allow: tuple[str, ...] = ()
+    ) -> tuple[Page, Watched]:
         context = browser.new_context(
             viewport={"width": width, "height": height},
             color_scheme="light",
@@ -171,7 +179,7 @@ def open_page(browser: Browser, site: Site) -> Iterator[Any]:
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
-        return page, watch(context, page, site)
+        return page, watch(context, page, site, also_allow)
 
     yield opener
     for context in contexts:
