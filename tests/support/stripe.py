@@ -29,6 +29,7 @@ from django.apps import apps as django_apps
 from django.db.models import CharField, ProtectedError
 from django.test import Client
 from django.test.client import Client as ClientType
+from django.utils import timezone
 
 from tests.fakes.stripe_server import TEST_WEBHOOK_SECRET, FakeStripe, Sender
 
@@ -133,19 +134,23 @@ def live_webhooks(
     with django_db_blocker.unblock():
         endpoint = ensure_endpoint(fake, LIVE_WEBHOOK_UUID)
     fake.set_webhook(url=base_url.rstrip("/") + webhook_path(LIVE_WEBHOOK_UUID))
+    started = timezone.now()
     try:
         yield fake
     finally:
         fake.set_webhook(None)
         stripe.api_base = previous_base
         with django_db_blocker.unblock():
-            _remove_djstripe_rows(fake, endpoint)
+            _remove_djstripe_rows(fake, endpoint, since=started)
 
 
-def _remove_djstripe_rows(fake: FakeStripe, endpoint: Any) -> None:
+def _remove_djstripe_rows(fake: FakeStripe, endpoint: Any, since: Any = None) -> None:
     from djstripe.models import APIKey, WebhookEventTrigger
 
     WebhookEventTrigger.objects.filter(webhook_endpoint=endpoint).delete()
+    if since is not None:
+        # A delivery still running when a test gave up ends after its endpoint is gone.
+        WebhookEventTrigger.objects.filter(webhook_endpoint=None, created__gte=since).delete()
     APIKey.objects.filter(secret=fake.api_key).delete()  # dj-stripe stores the key it used
     ids = set(fake.objects) | {fake.account_id}
     models = [
