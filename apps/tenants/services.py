@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
-from django_tenants.utils import schema_exists
+from django_tenants.utils import schema_context, schema_exists
 
 from apps.accounts.models import User
 from apps.keys.services import NewKey, create_api_key
@@ -104,6 +104,31 @@ def create_tenant(
         raise TenantError(f"A tenant with slug '{slug}' already exists.")
     if product is None and not (credit is not None and credit > 0) and not self_service:
         raise PlanOrCreditRequired()
+    # Also called from a request on a workspace's own host (signup, "new workspace"), whose
+    # connection is on that tenant's schema: tenants are made from the public schema
+    # (django-tenants refuses otherwise), and the caller's schema is back on return.
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        return _create_tenant(
+            name=name,
+            slug=slug,
+            product=product,
+            owner=owner,
+            domain=domain,
+            credit=credit,
+            created_by=created_by,
+        )
+
+
+def _create_tenant(
+    *,
+    name: str,
+    slug: str,
+    product: Product | None,
+    owner: User | None,
+    domain: str | None,
+    credit: Decimal | None,
+    created_by: User | None,
+) -> Tenant:
     if not schema_exists(settings.TENANT_BASE_SCHEMA):
         ensure_template_tenant()
     with transaction.atomic():
@@ -125,7 +150,6 @@ def create_tenant(
             from apps.billing.services import grant_credit
 
             grant_credit(tenant, credit, by=created_by, note="Initial credit.")
-    connection.set_schema_to_public()
     return tenant
 
 

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_exists
 from apps.accounts.models import User
 from apps.billing.models import Budget, LedgerEntry
 from apps.tenants.models import Domain, Membership, Tenant
+from apps.tenants.services import create_workspace
 from tests.accounts.flows import confirmation_path, signup
 from tests.support import factories
 
@@ -157,3 +158,15 @@ def test_a_confirmation_in_another_browser_verifies_without_signing_in(
     assert response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in other.session
     assert EmailAddress.objects.get(email="gil@example.com").verified
+
+
+def test_a_signup_on_a_workspace_host_makes_a_workspace_of_its_own(client: Client, db: Any) -> None:
+    host = create_workspace(owner=factories.user(), name="host-ws").get_primary_domain().domain
+
+    response = signup(client, "via-host@example.com", workspace="guest-ws", HTTP_HOST=host)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    [membership] = Membership.objects.filter(user__email="via-host@example.com")
+    assert (membership.tenant.slug, membership.role) == ("guest-ws", "owner")
+    assert schema_exists(membership.tenant.schema_name)
