@@ -18,7 +18,7 @@ from apps.accounts.models import User
 from apps.billing.models import Budget, LedgerEntry
 from apps.tenants.models import Domain, Membership, Tenant
 from apps.tenants.services import create_workspace
-from tests.accounts.flows import confirmation_path, signup
+from tests.accounts.flows import clear_rate_limits, confirmation_path, login, signup
 from tests.support import factories
 
 
@@ -170,3 +170,18 @@ def test_a_signup_on_a_workspace_host_makes_a_workspace_of_its_own(client: Clien
     [membership] = Membership.objects.filter(user__email="via-host@example.com")
     assert (membership.tenant.slug, membership.role) == ("guest-ws", "owner")
     assert schema_exists(membership.tenant.schema_name)
+
+
+def test_signing_in_unverified_sends_a_fresh_link_after_the_cooldown(
+    client: Client, db: Any
+) -> None:
+    signup(client, "lost@example.com", workspace="lost-link")
+    assert len(mail.outbox) == 1
+
+    login(Client(), "lost@example.com")  # within three minutes: no second mail
+    assert len(mail.outbox) == 1
+    clear_rate_limits()  # three minutes later
+    login(Client(), "lost@example.com")
+
+    assert [m.to for m in mail.outbox] == [["lost@example.com"]] * 2
+    assert confirmation_path(mail.outbox[1]).startswith("/accounts/confirm-email/")
