@@ -290,8 +290,9 @@ class BillingAccount(models.Model):
     current_period_start = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
-    # The Stripe `created` time of the newest object state applied: an older snapshot that
-    # arrives late (webhooks come in any order) never overwrites a newer one.
+    # When the fetch of the subscription state last applied started (handlers re-fetch from
+    # Stripe, never trust an event's payload): a fetch that started earlier and finishes
+    # later (a slow concurrent delivery) never overwrites a newer state.
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

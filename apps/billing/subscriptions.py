@@ -217,15 +217,21 @@ def _free_plan() -> Product | None:
 # --- Subscriptions -----------------------------------------------------------------------
 
 
-def sync_subscription(subscription_id: str) -> BillingAccount | None:
-    """Fetch the subscription from Stripe and apply its current state to its tenant."""
-    fetched_at = timezone.now()  # before the call: the state is at least this recent
+def fetch_subscription(subscription_id: str) -> tuple[dict[str, Any] | None, datetime]:
+    """The subscription as Stripe holds it now (None if Stripe has no such subscription),
+    and when the fetch started: the state is at least that recent."""
+    fetched_at = timezone.now()
     try:
-        sub = plain(stripe_api.retrieve_subscription(subscription_id))
+        return plain(stripe_api.retrieve_subscription(subscription_id)), fetched_at
     except stripe_api.NotFound:
         logger.warning("stripe.subscription_missing id=%s", subscription_id)
-        return None
-    return apply_subscription(sub, fetched_at=fetched_at)
+        return None, fetched_at
+
+
+def sync_subscription(subscription_id: str) -> BillingAccount | None:
+    """Fetch the subscription from Stripe and apply its current state to its tenant."""
+    sub, fetched_at = fetch_subscription(subscription_id)
+    return apply_subscription(sub, fetched_at=fetched_at) if sub is not None else None
 
 
 def apply_subscription(sub: dict[str, Any], *, fetched_at: datetime) -> BillingAccount | None:
@@ -430,16 +436,20 @@ def apply_checkout_session(session_id: str) -> None:
     if tenant is None:
         logger.warning("stripe.checkout_unplaced id=%s customer=%s", session_id, customer_id)
         return
+    mode = session.get("mode")
+    subscription_id = stripe_id(session.get("subscription")) if mode == "subscription" else ""
+    # Every Stripe call before any lock: the webhook's transaction keeps the tenant's budget
+    # row locked to its end, and the gateway's requests wait on that row.
+    sub, fetched_at = fetch_subscription(subscription_id) if subscription_id else (None, None)
     if customer_id:
         with transaction.atomic():
+            services.ensure_tenant_budget(tenant)
             services.lock_tenant_budget(tenant.pk)
             if _locked_account(tenant, customer_id) is None:
                 return  # the tenant pays as another customer: logged, nothing applied
-    mode = session.get("mode")
     if mode == "subscription":
-        subscription_id = stripe_id(session.get("subscription"))
-        if subscription_id:
-            sync_subscription(subscription_id)
+        if sub is not None and fetched_at is not None:
+            apply_subscription(sub, fetched_at=fetched_at)
     elif mode == "payment" and metadata.get("kind") == "topup":
         if session.get("payment_status") != "paid":
             logger.info("stripe.topup_not_paid id=%s", session_id)
