@@ -3,12 +3,13 @@ cycle; events delivered twice or out of order end in the same state."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.test import Client
 
+from apps.billing import services
 from apps.billing.ledger import audit_tenant
 from apps.billing.models import BillingAccount, BudgetPeriod, LedgerEntry
 from apps.catalog.models import Product
@@ -173,3 +174,22 @@ def test_an_older_snapshot_never_overwrites_a_newer_one(stripe_fake: FakeStripe)
     subscriptions.apply_subscription(old, fetched_at=account.synced_at)
 
     assert BillingAccount.objects.get(tenant=tenant).subscription_status == "active"
+
+
+def test_a_reset_before_the_renewal_invoice_waits_for_it(stripe_fake: FakeStripe) -> None:
+    tenant = factories.tenant(product=factories.product())
+    sub_id = subscribe(stripe_fake, tenant, stripe_plan(stripe_fake, budget="20.00"))
+    first = tenant_budget(tenant)
+
+    # Our scheduled reset runs at Stripe's period end, before the renewal invoice is paid.
+    assert services.reset_if_due(tenant.pk, now=first.next_reset_at + timedelta(seconds=1))
+    waiting = tenant_budget(tenant)
+    assert (waiting.period_start, waiting.limit) == (first.next_reset_at, D("0"))
+
+    assert set(stripe_fake.renew(sub_id)) == {200}
+
+    budget = tenant_budget(tenant)
+    assert budget.period_start == waiting.period_start  # the invoice's period: no new one
+    assert budget.limit == D("20.00")
+    assert len(paid_grants(tenant)) == 2
+    assert audit_tenant(tenant) == []
