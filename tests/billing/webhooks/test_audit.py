@@ -7,6 +7,7 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.utils import timezone
+from djstripe.models import Session
 
 from apps.billing import overage, services
 from apps.billing.ledger import audit_tenant
@@ -104,8 +105,6 @@ def test_the_audit_flags_what_stripe_was_never_told(stripe_fake: FakeStripe) -> 
 
 
 def test_the_audit_flags_a_topup_whose_amount_differs(stripe_fake: FakeStripe) -> None:
-    from djstripe.models import Session
-
     tenant = factories.tenant(product=factories.product())
     session_id = topup_checkout(stripe_fake, tenant, 1000)
     stripe_fake.pay_checkout(session_id)

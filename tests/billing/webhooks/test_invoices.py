@@ -9,7 +9,7 @@ from typing import Any
 
 from django.test import Client
 
-from apps.billing import services
+from apps.billing import services, subscriptions
 from apps.billing.ledger import audit_tenant
 from apps.billing.models import BillingAccount, BudgetPeriod, LedgerEntry
 from apps.catalog.models import Product
@@ -162,8 +162,6 @@ def test_a_cancel_delivered_before_the_creation_still_ends_canceled(
 
 
 def test_an_older_snapshot_never_overwrites_a_newer_one(stripe_fake: FakeStripe) -> None:
-    from apps.billing import subscriptions
-
     tenant = factories.tenant(product=factories.product())
     product = stripe_plan(stripe_fake, budget="20.00")
     sub_id = subscribe(stripe_fake, tenant, product)
