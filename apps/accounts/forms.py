@@ -21,7 +21,13 @@ from django.utils.text import slugify
 
 from apps.accounts.models import User
 from apps.tenants.models import Tenant
-from apps.tenants.services import RESERVED_SLUGS, SLUG_RE, TenantError, create_workspace
+from apps.tenants.services import (
+    RESERVED_SLUGS,
+    SLUG_RE,
+    TenantError,
+    create_workspace,
+    workspace_slug,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +48,6 @@ class SignupFailed(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def workspace_slug(name: str) -> str:
-    """The address a workspace name gives: the same rule create_workspace applies."""
-    return slugify(name)[:50].strip("-")
 
 
 def taken_message(slug: str) -> str:

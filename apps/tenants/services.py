@@ -153,6 +153,12 @@ def _create_tenant(
     return tenant
 
 
+def workspace_slug(name: str) -> str:
+    """The address a workspace name gives (the signup form checks it before it calls
+    create_workspace)."""
+    return slugify(name)[:50].strip("-")
+
+
 def create_workspace(*, owner: User, name: str) -> Tenant:
     """A self-service workspace (at signup, or another one later) owned by `owner`: on the
     free signup plan when staff configured one, with the signup credit when configured,
@@ -161,7 +167,7 @@ def create_workspace(*, owner: User, name: str) -> Tenant:
     from apps.catalog.models import Product
 
     name = name.strip()
-    slug = slugify(name)[:50].strip("-")
+    slug = workspace_slug(name)
     product = Product.objects.filter(signup_default=True, is_active=True).first()
     credit = settings.SIGNUP_CREDIT if settings.SIGNUP_CREDIT > 0 else None
     try:
