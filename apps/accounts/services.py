@@ -66,3 +66,14 @@ def issue_token(user: User, *, rotate: bool = False) -> Token:
             raise CredentialError("The user already has a token; pass --rotate to replace it.")
         existing.delete()
     return Token.objects.create(user=user)
+
+
+def mark_email_verified(user: User) -> None:
+    """Record `user`'s address as verified and primary (allauth's EmailAddress), for people
+    staff or the demo seed vouch for; self-service signups verify by mail instead.
+    Idempotent."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )

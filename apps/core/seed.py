@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.accounts.services import mark_email_verified
 from apps.catalog.models import ModelPrice, ModelRoute, Product, Provider, ProviderKind, RouteTarget
 from apps.tenants import services as tenant_services
 from apps.tenants.models import Tenant
@@ -100,7 +101,9 @@ def seed_demo() -> SeedResult:
             products[slug] = product
     if not User.objects.filter(email=DEMO_ADMIN_EMAIL).exists():
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(DEMO_ADMIN_EMAIL, password, name="Demo admin")
+        admin = User.objects.create_superuser(DEMO_ADMIN_EMAIL, password, name="Demo admin")
+        # Signing in through /accounts/login/ would otherwise ask to verify the address.
+        mark_email_verified(admin)
         result.admin_password = password
         result.created.append("staff superuser")
     if not Tenant.objects.filter(slug="demo").exists():

@@ -33,4 +33,7 @@ def test_seeding_twice_is_the_same_as_once(db: Any) -> None:
     assert Domain.objects.filter(tenant=demo, domain="demo.localhost").exists()
     assert Product.objects.filter(slug__in=["free", "starter", "pro"]).count() == 3
     assert Product.objects.get(slug="free").signup_default
-    assert User.objects.get(email="admin@cloudfreedom.localhost").is_superuser
+    admin = User.objects.get(email="admin@cloudfreedom.localhost")
+    assert admin.is_superuser
+    # The demo admin signs in on the site without a verification mail.
+    assert admin.emailaddress_set.get(email=admin.email).verified
