@@ -298,8 +298,6 @@ STRIPE_API_VERSION = "2026-08-26.dahlia"  # the version stripe 15.6.2 is typed f
 STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
 STRIPE_TEST_SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 STRIPE_LIVE_SECRET_KEY = os.environ.get("STRIPE_LIVE_SECRET_KEY", "")
-if os.environ.get("STRIPE_API_HOST"):
-    STRIPE_API_HOST = os.environ["STRIPE_API_HOST"]
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
