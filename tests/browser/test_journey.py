@@ -9,14 +9,11 @@ with -s to see it) and written to the screenshots folder as journey-timing.txt."
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,12 +23,12 @@ from django.core import mail
 
 from tests.accounts.flows import clear_rate_limits
 from tests.browser.conftest import Site
+from tests.browser.pages import SHOTS, dashboard_counts, off_loop, shoot
 from tests.fakes.stripe_server import FakeStripe
 from tests.support.stripe import live_webhooks, stripe_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 PASSWORD = "Journey-" + uuid.uuid4().hex[:12]
 
 
@@ -101,13 +98,6 @@ def _remove_journey_data(*plans: Any) -> None:
         plan.delete()
 
 
-def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn` in another thread: Playwright's sync API keeps an event loop running in this
-    one, where Django refuses database calls."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result()
-
-
 @pytest.fixture
 def stripe_live(
     stripe_server: FakeStripe,  # noqa: F811
@@ -122,23 +112,6 @@ def stripe_live(
         yield fake
     finally:
         off_loop(webhooks.__exit__, None, None, None)
-
-
-def shoot(page: Any, site: Site, name: str) -> None:
-    path = site.screenshots / f"journey-{name}.png"
-    page.screenshot(path=path, full_page=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
-
-
-def counted(page: Any, site: Site, requests: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        page.goto(site.url + "/app/", wait_until="load")
-        if page.inner_text("#usage-requests") == str(requests):
-            return
-        assert time.monotonic() < deadline, page.inner_text("#usage-requests")
-        page.wait_for_timeout(100)
 
 
 def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
@@ -158,7 +131,7 @@ def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
 
     started = time.monotonic()
     page.goto(site.url + "/", wait_until="load")
-    shoot(page, site, "1-landing")
+    shoot(page, site, "journey-1-landing")
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("link", name="Sign up free").first.click()
     assert urlsplit(page.url).path == "/accounts/signup/"
@@ -180,7 +153,7 @@ def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
     assert "Journey Free" in page.inner_text("main")
     assert page.inner_text("#budget-remaining") == "$1.00"
     assert page.inner_text("#usage-requests") == "0"
-    shoot(page, site, "2-dashboard")
+    shoot(page, site, "journey-2-dashboard")
 
     page.fill("input[name=name]", "first key")
     with page.expect_navigation(wait_until="load"):
@@ -189,7 +162,7 @@ def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
     assert catalog.model in page.inner_text("#snippet-curl")
     page.click("button[data-copy='#snippet-curl']")
     page.wait_for_selector("button[data-copy='#snippet-curl'].copied")
-    shoot(page, site, "3-key")
+    shoot(page, site, "journey-3-key")
 
     answer = httpx.post(
         site.url + "/v1/chat/completions",
@@ -206,14 +179,14 @@ def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "journey-timing.txt").write_text(timing + "\n")
 
-    counted(page, site, 1)
+    dashboard_counts(page, site, 1)
     spent = Decimal(answer.headers["x-cloudfreedom-cost"])
     assert spent > 0
-    shoot(page, site, "4-counted")
+    shoot(page, site, "journey-4-counted")
 
     # Buy the paid plan: Checkout on the fake Stripe, its webhooks to this site.
     page.goto(site.url + "/app/billing/", wait_until="load")
-    shoot(page, site, "5-billing")
+    shoot(page, site, "journey-5-billing")
     with page.expect_navigation(wait_until="load"):
         page.click(f"form[action='/app/billing/subscribe/{catalog.paid.slug}/'] button")
     assert page.url.startswith(stripe_live.url + "/checkout/")
@@ -224,7 +197,7 @@ def test_a_visitor_signs_up_calls_the_api_and_buys_a_plan(
     assert "Journey Pro" in page.inner_text("main")
     # The paid period starts now with the plan's budget; the free period is closed.
     assert page.inner_text("#budget-remaining") == "$20.00"
-    shoot(page, site, "6-paid")
+    shoot(page, site, "journey-6-paid")
     assert [status for _, _, status in stripe_live.deliveries] == [200] * len(
         stripe_live.deliveries
     )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import STAFF_PASSWORD, Site
+from tests.browser.pages import fits_the_screen
 
 pytestmark = pytest.mark.browser
 
@@ -54,10 +55,6 @@ def test_the_landing_page_is_styled_on_a_desktop_and_a_phone(site: Site, open_pa
 SIZES = pytest.mark.parametrize(
     ("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"]
 )
-
-
-def fits_the_screen(page: Any, width: int) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
 @SIZES

@@ -5,23 +5,20 @@ Desktop and phone (390 by 844); screenshots go to the fixture's folder and /tmp/
 
 from __future__ import annotations
 
-import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.browser.conftest import Site
+from tests.browser.pages import dashboard_counts, fits_the_screen, shoot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 PASSWORD = "portal-" + uuid.uuid4().hex
 
 
@@ -83,29 +80,6 @@ def sign_in(page: Any, site: Site, email: str) -> None:
     assert page.url == site.url + "/app/"
 
 
-def shoot(page: Any, site: Site, name: str) -> None:
-    path = site.screenshots / f"portal-{name}.png"
-    page.screenshot(path=path, full_page=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
-
-
-def fits_the_screen(page: Any, width: int) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth") <= width
-
-
-def dashboard_counts(page: Any, site: Site, requests: int, timeout: float = 5.0) -> None:
-    """Reload the dashboard until it counts `requests` (a plain answer's usage record is
-    written before the answer, a stream's just after: no event to await across processes)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        page.goto(site.url + "/app/", wait_until="load")
-        if page.inner_text("#usage-requests") == str(requests):
-            return
-        assert time.monotonic() < deadline, page.inner_text("#usage-requests")
-        page.wait_for_timeout(100)
-
-
 def test_the_first_key_is_created_shown_once_and_counted(
     site: Site, open_page: Any, customer: Customer
 ) -> None:
@@ -114,7 +88,7 @@ def test_the_first_key_is_created_shown_once_and_counted(
     sign_in(page, site, customer.email)
     assert page.is_visible("text=Create your first API key")
     assert page.inner_text("#usage-requests") == "0"
-    shoot(page, site, "dashboard-empty-desktop")
+    shoot(page, site, "portal-dashboard-empty-desktop")
 
     page.fill("input[name=name]", "my laptop")
     with page.expect_navigation(wait_until="load"):
@@ -129,7 +103,7 @@ def test_the_first_key_is_created_shown_once_and_counted(
     page.click("button[data-copy='#snippet-curl']")
     page.wait_for_selector("button[data-copy='#snippet-curl'].copied")
     assert f"Bearer {secret}" in page.evaluate("() => navigator.clipboard.readText()")
-    shoot(page, site, "key-created-desktop")
+    shoot(page, site, "portal-key-created-desktop")
 
     response = httpx.post(
         site.url + "/v1/chat/completions",
@@ -142,10 +116,10 @@ def test_the_first_key_is_created_shown_once_and_counted(
     assert secret not in page.content()
     assert secret[:14] + "…" in page.inner_text("table.keys")  # the prefix: "cfk_" + 10
     assert not page.is_visible("text=Create your first API key")
-    shoot(page, site, "dashboard-desktop")
+    shoot(page, site, "portal-dashboard-desktop")
     page.goto(site.url + "/app/billing/", wait_until="load")
     assert page.is_visible("#ledger-title")
-    shoot(page, site, "billing-desktop")
+    shoot(page, site, "portal-billing-desktop")
     watched.assert_clean()
 
 
@@ -153,14 +127,14 @@ def test_the_portal_fits_a_phone(site: Site, open_page: Any, customer: Customer)
     page, watched = open_page(390, 844)
     sign_in(page, site, customer.email)
     assert fits_the_screen(page, 390)
-    shoot(page, site, "dashboard-phone")
+    shoot(page, site, "portal-dashboard-phone")
 
     page.fill("input[name=name]", "phone")
     with page.expect_navigation(wait_until="load"):
         page.click("form.key-form button[type=submit]")
     assert page.input_value("#new-key-secret").startswith("cfk_")
     assert fits_the_screen(page, 390)  # long snippet lines scroll inside their block
-    shoot(page, site, "key-created-phone")
+    shoot(page, site, "portal-key-created-phone")
 
     # The switcher: to the second workspace (a member there: no billing link) and back.
     page.goto(site.url + "/app/", wait_until="load")
@@ -171,7 +145,7 @@ def test_the_portal_fits_a_phone(site: Site, open_page: Any, customer: Customer)
     assert page.is_visible("text=Create your first API key")
     assert not page.is_visible(".portal-nav >> text=Billing")
     assert fits_the_screen(page, 390)
-    shoot(page, site, "switched-phone")
+    shoot(page, site, "portal-switched-phone")
     page.select_option("#switch-tenant", label="Portal Browser Co")
     with page.expect_navigation(wait_until="load"):
         page.click(".portal-switch button[type=submit]")
@@ -180,7 +154,7 @@ def test_the_portal_fits_a_phone(site: Site, open_page: Any, customer: Customer)
     for path, name in [("/app/billing/", "billing-phone"), ("/app/workspaces/new/", "new-phone")]:
         page.goto(site.url + path, wait_until="load")
         assert fits_the_screen(page, 390), path
-        shoot(page, site, name)
+        shoot(page, site, f"portal-{name}")
     watched.assert_clean()
 
 

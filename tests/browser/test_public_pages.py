@@ -5,19 +5,17 @@ copy buttons and live table filter work. Screenshots go to the fixture's folder 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import Site
+from tests.browser.pages import fits_the_screen, shoot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 SIZES = pytest.mark.parametrize(
     ("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"]
 )
@@ -85,17 +83,6 @@ def catalog(site: Site, django_db_blocker: Any) -> Iterator[None]:
             ModelRoute.objects.filter(pk__in=[r.pk for r in routes]).delete()
             openai.delete()
             mock.delete()
-
-
-def shoot(page: Any, site: Site, name: str) -> None:
-    path = site.screenshots / name
-    page.screenshot(path=path, full_page=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / name)
-
-
-def fits_the_screen(page: Any, width: int) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
 def open_at(open_page: Any, site: Site, path: str, width: int, height: int) -> tuple[Any, Any]:

@@ -7,11 +7,9 @@ fixture's folder and /tmp/shots/."""
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,10 +19,10 @@ from django.db import connection
 
 from tests.accounts.flows import clear_rate_limits
 from tests.browser.conftest import Site
+from tests.browser.pages import fits_the_screen, shoot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 PASSWORD = "Signup-" + uuid.uuid4().hex[:12]
 SIZES = pytest.mark.parametrize(
     ("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"]
@@ -54,17 +52,6 @@ def emails(site: Site, django_db_blocker: Any) -> Iterator[list[str]]:
                 session.delete()
         for user in users:
             user.delete()
-
-
-def shoot(page: Any, site: Site, name: str) -> None:
-    path = site.screenshots / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
-
-
-def fits_the_screen(page: Any, width: int) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
 def fill_signup(page: Any, email: str, password: str, workspace: str = "") -> None:
