@@ -49,6 +49,25 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
+        """Clone the template schema (apps/tenants/clone.py: the clone functions installed
+        once, no fake migrate); without a template, django-tenants runs the migrations."""
+        from django_tenants.postgresql_backend.base import _check_schema_name
+        from django_tenants.utils import get_creation_fakes_migrations, schema_exists
+
+        from apps.tenants.clone import clone_schema
+
+        _check_schema_name(self.schema_name)  # the same safety check as django-tenants'
+        base = self.get_base_schema() if get_creation_fakes_migrations() else False
+        if not (sync_schema and base and schema_exists(base)):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        clone_schema(base, self.schema_name)
+        return True
+
     def delete(self, force_drop: bool = False, *args: Any, **kwargs: Any) -> Any:
         # One transaction: the schema is never dropped while the row (and what points at
         # it) stays behind, nor the reverse.

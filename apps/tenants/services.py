@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from apps.accounts.models import User
 from apps.keys.services import NewKey, create_api_key
+from apps.tenants.clone import ensure_clone_functions
 from apps.tenants.models import Domain, Membership, Tenant
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def ensure_template_tenant() -> Tenant:
     if not schema_exists(template.schema_name):
         # No base schema exists yet, so create_schema runs the tenant migrations.
         template.create_schema(check_if_exists=True, verbosity=0)
+    # Installed here once, so no signup pays for it (a clone would install them too).
+    ensure_clone_functions()
     return template
 
 
