@@ -146,12 +146,24 @@ def test_the_portal_fits_a_phone(site: Site, open_page: Any, customer: Customer)
     assert not page.is_visible(".portal-nav >> text=Billing")
     assert fits_the_screen(page, 390)
     shoot(page, site, "portal-switched-phone")
+    # A member who opens billing anyway gets the refusal page, not an error.
+    refused = page.goto(site.url + "/app/billing/", wait_until="load")
+    assert refused is not None and refused.status == 403
+    assert "owners and admins" in page.inner_text("main").lower()
+    assert fits_the_screen(page, 390)
+    shoot(page, site, "portal-forbidden-phone")
+    watched.bad_responses.remove(f"403 {site.url}/app/billing/")  # expected, and checked
+    page.goto(site.url + "/app/", wait_until="load")
     page.select_option("#switch-tenant", label="Portal Browser Co")
     with page.expect_navigation(wait_until="load"):
         page.click(".portal-switch button[type=submit]")
     assert "Portal Browser Co" in page.inner_text(".portal-title h1")
 
-    for path, name in [("/app/billing/", "billing-phone"), ("/app/workspaces/new/", "new-phone")]:
+    for path, name in [
+        ("/app/billing/", "billing-phone"),
+        ("/app/billing/done/?session_id=cs_test", "billing-done-phone"),
+        ("/app/workspaces/new/", "new-phone"),
+    ]:
         page.goto(site.url + path, wait_until="load")
         assert fits_the_screen(page, 390), path
         shoot(page, site, f"portal-{name}")
