@@ -22,9 +22,11 @@ from django.utils.text import slugify
 from apps.accounts.models import User
 from apps.tenants.models import Tenant
 from apps.tenants.services import (
-    RESERVED_SLUGS,
-    SLUG_RE,
+    SlugInvalid,
+    SlugReserved,
+    SlugTaken,
     TenantError,
+    check_slug,
     create_workspace,
     workspace_slug,
 )
@@ -85,15 +87,17 @@ class SignupForm(AllauthSignupForm):
         if not name:
             return ""
         slug = workspace_slug(name)
-        if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"“{slug}” is reserved: choose another name.")
-        if not SLUG_RE.match(slug):
+        try:
+            check_slug(slug)
+        except SlugReserved as exc:
+            raise forms.ValidationError(f"“{slug}” is reserved: choose another name.") from exc
+        except SlugInvalid as exc:
             raise forms.ValidationError(
                 f"“{name}” cannot be an address: use 3 to 50 letters, digits or dashes, "
                 "starting and ending with a letter or digit."
-            )
-        if Tenant.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(taken_message(slug))
+            ) from exc
+        except SlugTaken as exc:
+            raise forms.ValidationError(taken_message(slug)) from exc
         return name
 
     def save(self, request: HttpRequest) -> User:

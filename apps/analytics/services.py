@@ -32,7 +32,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 # Status values that count as errors in rollups. A client that hung up is not our error.
-ERROR_STATUSES = (UsageRecord.Status.ERROR.value, UsageRecord.Status.INCOMPLETE.value)
+ERROR_STATUSES = UsageRecord.ERROR_STATUSES
 
 SUM_COLUMNS = (
     "requests",

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.billing import stripe_api
-from apps.billing.models import BillingAccount
+from apps.billing.models import CENT, BillingAccount
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TOPUP_PRODUCT_NAME = "CloudFreedom credit"
-CENT = Decimal("0.01")
 AMOUNT_RE = re.compile(r"\d{1,9}(\.\d+)?")
 
 
@@ -154,7 +153,7 @@ def start_topup(
     """A Stripe Checkout URL where the tenant buys `amount` USD of prepaid credit."""
     _require_payments()
     amount = topup_amount(amount)
-    cents = int(amount * 100)
+    cents = stripe_api.to_cents(amount)
     metadata = {"kind": "topup", "tenant_id": str(tenant.pk), "amount": f"{amount:.2f}"}
     try:
         customer = ensure_customer(tenant, user=user)

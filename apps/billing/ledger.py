@@ -214,7 +214,7 @@ def audit_stripe(tenant: Tenant) -> list[str]:
     each paid top-up exactly one credit purchase of its amount and each purchase a top-up;
     reported overage never exceeds the ledger's spend above the plan's monthly budget."""
     from apps.billing.models import BillingAccount, OverageReport
-    from apps.billing.overage import to_micro
+    from apps.billing.overage import overage_amount, to_micro
 
     account = BillingAccount.objects.filter(tenant=tenant).first()
     customer_id = (account.stripe_customer_id or "") if account else ""
@@ -257,7 +257,7 @@ def audit_stripe(tenant: Tenant) -> list[str]:
             )["s"]
             or ZERO
         )
-        allowed = to_micro(max(ZERO, spent - report.monthly_budget))
+        allowed = to_micro(overage_amount(spent, monthly_budget=report.monthly_budget, cap=None))
         if max(report.reported_micro, report.pending_micro) > allowed:
             out.append(
                 f"overage {report.period_start:%Y-%m-%d %H:%M}: reported "

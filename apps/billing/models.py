@@ -17,6 +17,7 @@ from django.db.models import F, Q
 
 MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 8}
 ZERO = Decimal("0")
+CENT = Decimal("0.01")  # what Stripe charges in: whole cents
 
 
 class Scope(models.TextChoices):

@@ -44,8 +44,11 @@ MICRO_PER_USD = Decimal(1_000_000)
 BACKDATE_LIMIT = timedelta(days=35)
 
 
-def overage_amount(spent: Decimal, *, monthly_budget: Decimal, cap: Decimal) -> Decimal:
-    return min(cap, max(ZERO, spent - monthly_budget))
+def overage_amount(spent: Decimal, *, monthly_budget: Decimal, cap: Decimal | None) -> Decimal:
+    """Spend above the plan's included budget, up to `cap` (None: uncapped, as the audit
+    checks it: the cap of a past period may have changed since)."""
+    above = max(ZERO, spent - monthly_budget)
+    return above if cap is None else min(cap, above)
 
 
 def to_micro(amount: Decimal) -> int:
@@ -170,7 +173,7 @@ def _report(
             previous = row.reported_micro
         identifier = meter_identifier(tenant_id, period_start, target)
         stripe_api.create_meter_event(
-            event_name=getattr(settings, "STRIPE_OVERAGE_METER_EVENT", "cloudfreedom_overage"),
+            event_name=settings.STRIPE_OVERAGE_METER_EVENT,
             stripe_customer_id=customer_id,
             value=target - previous,
             identifier=identifier,

@@ -1,6 +1,6 @@
 """Budget workflows for pages, the API, staff and Celery (synchronous, Django ORM).
 
-Every writer takes the tenant's budget row lock first (`_lock_tenant_budget`), the same
+Every writer takes the tenant's budget row lock first (`lock_tenant_budget`), the same
 order the PL/pgSQL hot path uses, so these never deadlock with requests in flight.
 """
 
@@ -72,14 +72,8 @@ def on_tenant_created(sender: Any, tenant: Tenant, **kwargs: Any) -> None:
     ensure_tenant_budget(tenant)
 
 
-def _lock_tenant_budget(tenant_id: int) -> Budget:
-    return Budget.objects.select_for_update().get(tenant_id=tenant_id, scope=Scope.TENANT)
-
-
 def lock_tenant_budget(tenant_id: int) -> Budget:
-    """The tenant's budget row, locked until the caller's transaction ends. Every writer of a
-    tenant's money takes it first (the hot path's lock order)."""
-    return _lock_tenant_budget(tenant_id)
+    return Budget.objects.select_for_update().get(tenant_id=tenant_id, scope=Scope.TENANT)
 
 
 def _scope_view(b: Budget) -> dict[str, Any]:
@@ -119,7 +113,7 @@ def _scoped_row(
 ) -> Budget:
     """The member or key row, created with counters rebuilt from the ledger and the held
     reservations (the tenant lock is held, so nothing moves meanwhile)."""
-    tenant_row = _lock_tenant_budget(tenant_id)
+    tenant_row = lock_tenant_budget(tenant_id)
     row = Budget.objects.select_for_update().filter(scope=scope, **owner).first()
     if row is not None:
         return row
@@ -188,7 +182,7 @@ def _credit_entry(
     if kind not in LedgerEntry.CREDIT_KINDS:
         raise BillingError(f"'{kind}' does not move credit.")
     with transaction.atomic():
-        budget = _lock_tenant_budget(tenant.pk)
+        budget = lock_tenant_budget(tenant.pk)
         if reference:
             prior = LedgerEntry.objects.filter(
                 tenant_id=tenant.pk, kind=kind, request_id=reference
@@ -351,7 +345,7 @@ def reset_budget(
     now = timezone.now()
     start = at or now
     with transaction.atomic():
-        budget = _lock_tenant_budget(tenant.pk)
+        budget = lock_tenant_budget(tenant.pk)
         if start <= budget.period_start:
             raise BillingError("The new period must start after the current one.")
         next_reset = next_reset_after(tenant.billing_anchor, start)

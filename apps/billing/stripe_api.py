@@ -368,3 +368,11 @@ def create_meter_event(
         logger.info("stripe.meter_event_replayed identifier=%s", identifier)
         return False
     return True
+
+
+def to_cents(amount: Decimal) -> int:
+    """`amount` USD as Stripe's integer cents; ValueError unless it is whole cents."""
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of cents.")
+    return int(cents)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from apps.billing import stripe_api
+from apps.billing.models import CENT
 from apps.catalog.models import Product
 from apps.catalog.services import apply_stripe_listing, set_stripe_ids
 
@@ -35,7 +36,6 @@ METADATA_SLUG = "cloudfreedom_slug"
 # The overage meter counts micro-USD (1e-6 USD); its price is 0.0001 cents per unit.
 METERED_UNIT_CENTS = Decimal("0.0001")
 METER_DISPLAY_NAME = "CloudFreedom overage (micro-USD)"
-CENT = Decimal("0.01")
 
 
 class SyncError(Exception):
@@ -58,13 +58,6 @@ class PullReport:
     missing: list[str] = field(default_factory=list)  # ours, with an id Stripe lacks
     unknown: list[str] = field(default_factory=list)  # Stripe's, not ours
     problems: list[str] = field(default_factory=list)
-
-
-def to_cents(amount: Decimal) -> int:
-    cents = amount * 100
-    if cents != cents.to_integral_value():
-        raise SyncError(f"{amount} is not a whole number of cents.")
-    return int(cents)
 
 
 def _metadata(product: Product) -> dict[str, str]:
@@ -204,7 +197,10 @@ def _push_plan_price(product: Product, product_id: str, actions: list[str]) -> N
             _archive(current, actions, "price")
         set_stripe_ids(product, stripe_price_id="")
         return
-    cents = to_cents(product.monthly_price)
+    try:
+        cents = stripe_api.to_cents(product.monthly_price)
+    except ValueError as exc:
+        raise SyncError(str(exc)) from exc
     currency = product.currency.lower()
     if current is not None and _is_plan_price(current, product_id, cents, currency):
         return

@@ -209,9 +209,9 @@ def grant_waits_for_invoice(tenant_id: int) -> bool:
 
 
 def _free_plan() -> Product | None:
-    from apps.catalog.models import Product
+    from apps.catalog.services import signup_plan
 
-    return Product.objects.filter(signup_default=True, is_active=True).first()
+    return signup_plan()
 
 
 # --- Subscriptions -----------------------------------------------------------------------

@@ -46,3 +46,9 @@ def apply_stripe_listing(
         product.full_clean(exclude=["slug", "allowed_models"], validate_unique=False)
         product.save(update_fields=changed)
     return changes
+
+
+def signup_plan() -> Product | None:
+    """The plan every self-service workspace starts on (a free plan staff mark "signup
+    default"), or None. A workspace falls back to it when its subscription stops."""
+    return Product.objects.filter(signup_default=True, is_active=True).first()

@@ -100,11 +100,7 @@ def create_tenant(
     neither: its budget is then zero, so it can spend nothing until it subscribes or buys
     credit. All or nothing: a failure leaves no row, no schema, no domain and no credit.
     """
-    slug = (slug or slugify(name))[:50].strip("-")
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise TenantError(f"'{slug}' is not a valid tenant slug (3-50 of a-z, 0-9, '-').")
-    if Tenant.objects.filter(slug=slug).exists():
-        raise TenantError(f"A tenant with slug '{slug}' already exists.")
+    slug = check_slug(slug or workspace_slug(name))
     if product is None and not (credit is not None and credit > 0) and not self_service:
         raise PlanOrCreditRequired()
     # Also called from a request on a workspace's own host (signup, "new workspace"), whose
@@ -157,9 +153,32 @@ def _create_tenant(
 
 
 def workspace_slug(name: str) -> str:
-    """The address a workspace name gives (the signup form checks it before it calls
-    create_workspace)."""
+    """The address (slug) a workspace name gives."""
     return slugify(name)[:50].strip("-")
+
+
+class SlugReserved(TenantError):
+    pass
+
+
+class SlugInvalid(TenantError):
+    pass
+
+
+class SlugTaken(TenantError):
+    pass
+
+
+def check_slug(slug: str) -> str:
+    """`slug` if a new tenant may have it; else SlugReserved, SlugInvalid or SlugTaken (the
+    signup form shows each in its own words, create_tenant refuses them all)."""
+    if slug in RESERVED_SLUGS:
+        raise SlugReserved(f"'{slug}' is reserved.")
+    if not SLUG_RE.match(slug):
+        raise SlugInvalid(f"'{slug}' is not a valid tenant slug (3-50 of a-z, 0-9, '-').")
+    if Tenant.objects.filter(slug=slug).exists():
+        raise SlugTaken(f"A tenant with slug '{slug}' already exists.")
+    return slug
 
 
 def create_workspace(*, owner: User, name: str) -> Tenant:
@@ -167,11 +186,11 @@ def create_workspace(*, owner: User, name: str) -> Tenant:
     free signup plan when staff configured one, with the signup credit when configured,
     else with nothing to spend until it subscribes. Its address comes from `name`; a taken
     or invalid one raises TenantError, and nothing is left behind."""
-    from apps.catalog.models import Product
+    from apps.catalog.services import signup_plan
 
     name = name.strip()
     slug = workspace_slug(name)
-    product = Product.objects.filter(signup_default=True, is_active=True).first()
+    product = signup_plan()
     credit = settings.SIGNUP_CREDIT if settings.SIGNUP_CREDIT > 0 else None
     try:
         return create_tenant(

@@ -16,6 +16,9 @@ class UsageRecord(models.Model):
         CLIENT_CLOSED = "client_closed", "Client disconnected"
         INCOMPLETE = "incomplete", "Never settled (request died)"
 
+    # Counted as errors on dashboards and in the analytics rollups.
+    ERROR_STATUSES = (Status.ERROR.value, Status.INCOMPLETE.value)
+
     class Endpoint(models.TextChoices):
         CHAT = "chat", "/v1/chat/completions"
         MESSAGES = "messages", "/v1/messages"

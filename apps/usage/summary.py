@@ -15,7 +15,6 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django_tenants.utils import tenant_context
 
-from apps.analytics.services import ERROR_STATUSES
 from apps.tenants.models import Tenant
 from apps.usage.models import MONEY, UsageRecord
 
@@ -42,7 +41,7 @@ def period_summary(tenant: Tenant, since: datetime) -> PeriodSummary:
     with tenant_context(tenant):
         row = UsageRecord.objects.filter(created_at__gte=since).aggregate(
             requests=Count("id"),
-            errors=Count("id", filter=Q(status__in=ERROR_STATUSES)),
+            errors=Count("id", filter=Q(status__in=UsageRecord.ERROR_STATUSES)),
             prompt_tokens=Coalesce(Sum("prompt_tokens"), 0),
             completion_tokens=Coalesce(Sum("completion_tokens"), 0),
             cost=Coalesce(Sum("cost"), Value(ZERO), output_field=DecimalField(**MONEY)),

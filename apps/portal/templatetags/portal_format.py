@@ -6,9 +6,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from apps.billing.models import CENT
+
 register = template.Library()
 
-CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
 
 
