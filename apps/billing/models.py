@@ -83,12 +83,22 @@ class Budget(models.Model):
         return f"{self.tenant} {self.scope} budget"
 
     @property
-    def remaining(self) -> Decimal | None:
+    def available(self) -> Decimal | None:
+        """What the period lets this scope spend: for the tenant the grant plus credit; for a
+        member or key its limit (None: no limit)."""
         if self.scope == Scope.TENANT:
-            return (self.limit or ZERO) + self.credit - self.spent - self.reserved
-        if self.limit is None:
-            return None
-        return self.limit - self.spent - self.reserved
+            return (self.limit or ZERO) + self.credit
+        return self.limit
+
+    @property
+    def used(self) -> Decimal:
+        """Spent plus held by requests in flight."""
+        return self.spent + self.reserved
+
+    @property
+    def remaining(self) -> Decimal | None:
+        available = self.available
+        return None if available is None else available - self.used
 
 
 class Reservation(models.Model):

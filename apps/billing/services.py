@@ -88,6 +88,8 @@ def _scope_view(b: Budget) -> dict[str, Any]:
     }
     if b.scope == Scope.TENANT:
         view["credit"] = b.credit
+        view["available"] = b.available
+        view["used"] = b.used
         view["credit_used"] = max(ZERO, b.spent - (b.limit or ZERO))
     elif b.scope == Scope.MEMBER:
         view["member_id"] = b.member_id

@@ -26,16 +26,10 @@ class BudgetView:
     spent: Decimal
     reserved: Decimal  # held by requests in flight
     remaining: Decimal
+    total: Decimal  # what the period allows: included plus credit (billing's Budget.available)
+    used: Decimal  # spent plus reserved (Budget.used)
     period_start: datetime
     resets_at: datetime
-
-    @property
-    def total(self) -> Decimal:
-        return self.included + self.credit
-
-    @property
-    def used(self) -> Decimal:
-        return self.spent + self.reserved
 
     @property
     def percent_used(self) -> int:
@@ -64,6 +58,8 @@ def budget_view(status: dict[str, Any] | None) -> BudgetView | None:
         spent=status["spent"],
         reserved=status["reserved"],
         remaining=status["remaining"],
+        total=status["available"],
+        used=status["used"],
         period_start=status["period_start"],
         resets_at=status["next_reset_at"],
     )
