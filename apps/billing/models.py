@@ -96,6 +96,11 @@ class Budget(models.Model):
         return self.spent + self.reserved
 
     @property
+    def grant_unspent(self) -> Decimal:
+        """The part of the period's grant not spent or held (credit aside)."""
+        return max(ZERO, (self.limit or ZERO) - self.used)
+
+    @property
     def remaining(self) -> Decimal | None:
         available = self.available
         return None if available is None else available - self.used

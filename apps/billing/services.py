@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.billing.models import ZERO, Budget, BudgetPeriod, LedgerEntry, Reservation, Scope
@@ -204,6 +205,28 @@ def _credit_entry(
             created_by=by,
             note=note,
         )
+
+
+def change_grant(
+    budget: Budget, amount: Decimal, *, kind: str, reference: str = "", note: str
+) -> LedgerEntry:
+    """Add `amount` (negative: take it back) to the period's granted budget of a tenant
+    budget row the caller has locked (`lock_tenant_budget`), with its ledger entry."""
+    if kind not in (LedgerEntry.Kind.PERIOD_GRANT, LedgerEntry.Kind.GRANT_WITHDRAWN):
+        raise BillingError(f"'{kind}' does not change a grant.")
+    now = timezone.now()
+    Budget.objects.filter(pk=budget.pk).update(
+        limit=Coalesce(F("limit"), ZERO) + amount, updated_at=now
+    )
+    return LedgerEntry.objects.create(
+        tenant_id=budget.tenant_id,
+        kind=kind,
+        amount=amount,
+        request_id=reference,
+        period=budget.period_start,
+        created_at=now,
+        note=note[:500],
+    )
 
 
 def grant_credit(tenant: Tenant, amount: Decimal, *, by: User | None, note: str) -> LedgerEntry:

@@ -307,23 +307,14 @@ def withdraw_paid_grant(tenant: Tenant, *, note: str) -> LedgerEntry | None:
     """Take back the unspent rest of the current period's paid grants (never below what is
     spent and reserved), so the tenant spends only its credit. Run inside a transaction;
     a second call finds nothing left and writes nothing."""
-    from apps.billing.models import Budget
 
     with transaction.atomic():
         budget = services.lock_tenant_budget(tenant.pk)
-        unspent = max(ZERO, (budget.limit or ZERO) - budget.spent - budget.reserved)
-        amount = min(unspent, _paid_grants_left(tenant.pk, budget.period_start))
+        amount = min(budget.grant_unspent, _paid_grants_left(tenant.pk, budget.period_start))
         if amount <= 0:
             return None
-        now = timezone.now()
-        Budget.objects.filter(pk=budget.pk).update(limit=(budget.limit or ZERO) - amount)
-        entry = LedgerEntry.objects.create(
-            tenant_id=tenant.pk,
-            kind=LedgerEntry.Kind.GRANT_WITHDRAWN,
-            amount=-amount,
-            period=budget.period_start,
-            created_at=now,
-            note=note[:500],
+        entry = services.change_grant(
+            budget, -amount, kind=LedgerEntry.Kind.GRANT_WITHDRAWN, note=note
         )
     logger.info("budget.grant_withdrawn tenant=%s amount=%s", tenant.pk, amount)
     return entry
@@ -361,7 +352,6 @@ def apply_paid_invoice(invoice_id: str) -> LedgerEntry | None:
 
 
 def _grant_invoice(tenant: Tenant, invoice: dict[str, Any], plan: PlanItem) -> LedgerEntry:
-    from apps.billing.models import Budget
     from apps.tenants.services import set_billing_anchor
 
     assert plan.product is not None
@@ -398,14 +388,11 @@ def _grant_invoice(tenant: Tenant, invoice: dict[str, Any], plan: PlanItem) -> L
             # A plan change mid-period: top the period up to the new plan's limit.
             paid = _paid_grants_left(tenant.pk, budget.period_start)
             amount = max(ZERO, amount - paid)
-        Budget.objects.filter(pk=budget.pk).update(limit=(budget.limit or ZERO) + amount)
-        entry = LedgerEntry.objects.create(
-            tenant_id=tenant.pk,
+        entry = services.change_grant(
+            budget,
+            amount,
             kind=LedgerEntry.Kind.PERIOD_GRANT,
-            amount=amount,
-            request_id=invoice["id"],
-            period=budget.period_start,
-            created_at=now,
+            reference=invoice["id"],
             note=f"Paid invoice ({plan.product.name}).",
         )
         if stopped:
