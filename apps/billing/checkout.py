@@ -84,7 +84,7 @@ def start_subscription(
 ) -> str:
     """A Stripe Checkout URL where the tenant subscribes to `product`."""
     _require_payments()
-    if not (product.is_active and product.is_public):
+    if not product.is_on_sale:
         raise CheckoutError("This plan is not available.")
     if product.is_free:
         raise CheckoutError("This plan is free: there is nothing to pay.")

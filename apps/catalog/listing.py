@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from apps.catalog import pricing
@@ -173,7 +173,7 @@ class PublicCatalog:
 def public_plans() -> list[Product]:
     """The plans on sale: active and public, in the pricing page's order."""
     return list(
-        Product.objects.filter(is_active=True, is_public=True)
+        Product.objects.on_sale()
         .order_by("sort_order", "monthly_price", "id")
         .prefetch_related(
             Prefetch("allowed_models", queryset=ModelRoute.objects.filter(is_active=True))
@@ -184,8 +184,8 @@ def public_plans() -> list[Product]:
 def _prices_in_force(route_ids: list[int], at: datetime) -> dict[int, pricing.Price]:
     """Each route's price at `at`, chosen by `pricing.pick_price` (the gateway's rule)."""
     rows = (
-        ModelPrice.objects.filter(route_id__in=route_ids, effective_from__lte=at)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+        ModelPrice.objects.in_force(at)
+        .filter(route_id__in=route_ids)
         .order_by("route_id", "-effective_from", "-id")
     )
     candidates: dict[int, list[pricing.Price]] = defaultdict(list)

@@ -108,13 +108,19 @@ class RouteTarget(models.Model):
 
 
 class ModelPriceQuerySet(models.QuerySet["ModelPrice"]):
+    def in_force(self, at: timezone.datetime | None = None) -> ModelPriceQuerySet:
+        """Prices whose period contains `at` (now by default)."""
+        at = at or timezone.now()
+        return self.filter(effective_from__lte=at).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gt=at)
+        )
+
     def effective(
         self, route: ModelRoute, at: timezone.datetime | None = None
     ) -> ModelPrice | None:
-        at = at or timezone.now()
         return (
-            self.filter(route=route, effective_from__lte=at)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+            self.in_force(at)
+            .filter(route=route)
             # The id breaks a tie the same way the gateway's snapshot does.
             .order_by("-effective_from", "-id")
             .first()
@@ -160,6 +166,12 @@ class ModelPrice(models.Model):
     def clean(self) -> None:
         if self.effective_to and self.effective_to <= self.effective_from:
             raise ValidationError({"effective_to": "Must be after effective_from."})
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def on_sale(self) -> ProductQuerySet:
+        """Plans customers may choose: active and public."""
+        return self.filter(is_active=True, is_public=True)
 
 
 class Product(models.Model):
@@ -209,6 +221,8 @@ class Product(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ProductQuerySet.as_manager()
+
     class Meta:
         ordering = ("sort_order", "monthly_price")
         constraints = [
@@ -241,6 +255,10 @@ class Product(models.Model):
     @property
     def markup_factor(self) -> Decimal:
         return Decimal(1) + self.markup_percent / Decimal(100)
+
+    @property
+    def is_on_sale(self) -> bool:
+        return self.is_active and self.is_public
 
     @property
     def is_free(self) -> bool:

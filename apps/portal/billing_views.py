@@ -48,7 +48,7 @@ def _billing_page(
         account=account,
         subscribed=account is not None and account.is_subscribed,
         budget=budget_view(budget_status(tenant)["tenant"]),
-        plans=Product.objects.filter(is_public=True, is_active=True),
+        plans=Product.objects.on_sale(),
         payments_enabled=checkout.payments_enabled(),
         topup_form=topup_form,
         ledger=ledger_rows(workspace),
@@ -85,7 +85,7 @@ def billing(request: HttpRequest, workspace: Workspace) -> HttpResponse:
 @require_POST
 @admin_required
 def subscribe(request: HttpRequest, workspace: Workspace, slug: str) -> HttpResponse:
-    product = Product.objects.filter(slug=slug, is_public=True, is_active=True).first()
+    product = Product.objects.on_sale().filter(slug=slug).first()
     if product is None:
         raise Http404("No such plan.")
     return _go(

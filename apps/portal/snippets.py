@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Q
-from django.utils import timezone
-
-from apps.catalog.models import ModelRoute
+from apps.catalog.models import ModelPrice, ModelRoute
 from apps.tenants.models import Tenant
 
 
@@ -25,13 +22,11 @@ def sample_model(tenant: Tenant) -> str | None:
     None when the workspace has no plan or its plan allows no such model."""
     if tenant.product_id is None:
         return None
-    now = timezone.now()
     return (
         ModelRoute.objects.filter(
             products=tenant.product_id, is_active=True, mode=ModelRoute.Mode.CHAT
         )
-        .filter(prices__effective_from__lte=now)
-        .filter(Q(prices__effective_to__isnull=True) | Q(prices__effective_to__gt=now))
+        .filter(id__in=ModelPrice.objects.in_force().values("route_id"))
         .order_by("public_name")
         .values_list("public_name", flat=True)
         .first()
