@@ -60,9 +60,8 @@ def ensure_customer(tenant: Tenant, *, user: User) -> str:
     The BillingAccount row stays locked while Stripe creates the customer, so two
     concurrent first payments make one customer. (Only that row: webhook handlers lock the
     budget first, then this row, and wait at most one Stripe call.)"""
-    BillingAccount.objects.get_or_create(tenant=tenant)
     with transaction.atomic():
-        account = BillingAccount.objects.select_for_update().get(tenant=tenant)
+        account = BillingAccount.objects.lock_for(tenant)
         if account.stripe_customer_id:
             return account.stripe_customer_id
         customer = stripe_api.create_customer(

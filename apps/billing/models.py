@@ -288,6 +288,14 @@ class BudgetPeriod(models.Model):
         return f"{self.tenant} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
 
 
+class BillingAccountQuerySet(models.QuerySet["BillingAccount"]):
+    def lock_for(self, tenant: Any) -> BillingAccount:
+        """The tenant's account, created if missing, locked until the caller's transaction
+        ends (checkout creating the customer and webhooks linking it take turns)."""
+        self.get_or_create(tenant=tenant)
+        return self.select_for_update().get(tenant=tenant)
+
+
 class BillingAccount(models.Model):
     """A tenant's link to Stripe: its customer and (at most one) subscription, as last read
     from Stripe. Written only by billing's Stripe code (checkout and webhook handlers); the
@@ -312,6 +320,8 @@ class BillingAccount(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BillingAccountQuerySet.as_manager()
 
     class Meta:
         ordering = ("tenant",)

@@ -182,8 +182,7 @@ def find_tenant(customer_id: str, *candidates: Any) -> Tenant | None:
 def _locked_account(tenant: Tenant, customer_id: str) -> BillingAccount | None:
     """The tenant's BillingAccount, locked, linked to `customer_id` if it had no customer.
     None when it is linked to another customer: one tenant, one customer."""
-    BillingAccount.objects.get_or_create(tenant=tenant)
-    account = BillingAccount.objects.select_for_update().get(tenant=tenant)
+    account = BillingAccount.objects.lock_for(tenant)
     if customer_id and not account.stripe_customer_id:
         account.stripe_customer_id = customer_id
         account.save(update_fields=["stripe_customer_id", "updated_at"])
